@@ -2,8 +2,10 @@ package events
 
 import (
 	"bufio"
+
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"log/slog"
 	"os"
@@ -38,21 +40,26 @@ type Reader struct {
 	wg    sync.WaitGroup
 
 	cur      *batch
-	pos      int
+	gpos     int // group in cur
+	pos      int // event in the group
+	series   bool
 	err      error
 	warnOnce sync.Once
 	closed   bool
 }
 
 type batch struct {
-	file  string
-	first int // line number of lines[0]
+	file   string
+	first  int // line number of lines[0]
 	layout Layout
-	lines [][]byte
-	evs   []*Event
-	err   error
-	rdErr error // reading error after the lines
-	done  chan struct{}
+	series bool
+	lines  [][]byte
+	// groups holds one entry per line: a single event for event files, a
+	// whole series for files written by sort.
+	groups [][]*Event
+	err    error
+	rdErr  error // reading error after the lines
+	done   chan struct{}
 }
 
 // Options tune a Reader.
@@ -210,16 +217,16 @@ func (rd *Reader) produceFile(path string, br *bufio.Reader, skipStartup bool, w
 			line++
 			if !layoutKnown {
 				layoutKnown = true
-				ev, lerr := rd.detect(path, raw)
+				g, lerr := rd.detect(path, raw)
 				if lerr != nil {
 					b.rdErr = lerr
 					close(b.done)
 					rd.send(b, nil)
 					return false
 				}
-				if ev != nil {
+				if g != nil {
 					if !skipStartup {
-						b.evs = append(b.evs, ev)
+						b.groups = append(b.groups, g)
 					}
 					// The startup line is decoded here; the batch starts after it.
 					b.first = line + 1
@@ -236,7 +243,7 @@ func (rd *Reader) produceFile(path string, br *bufio.Reader, skipStartup bool, w
 				b.lines = append(b.lines, raw)
 			}
 			if len(b.lines) >= batchSize {
-				b.layout = rd.layout
+				b.layout, b.series = rd.layout, rd.series
 				if !rd.send(b, work) {
 					return false
 				}
@@ -247,7 +254,7 @@ func (rd *Reader) produceFile(path string, br *bufio.Reader, skipStartup bool, w
 			if !errors.Is(err, io.EOF) {
 				b.rdErr = fmt.Errorf("%s:%d: read: %w", path, line+1, err)
 			}
-			b.layout = rd.layout
+			b.layout, b.series = rd.layout, rd.series
 			if len(b.lines) == 0 {
 				close(b.done)
 				return rd.send(b, nil) && b.rdErr == nil
@@ -285,13 +292,28 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return line, err
 }
 
-// detect decodes the first line of a file. When it is a startup event, the
-// file's layout comes from its retis_version and the decoded event is
-// returned; otherwise the latest layout is assumed.
-func (rd *Reader) detect(path string, raw []byte) (*Event, error) {
+// detect looks at the first line of a file: a JSON array means a file of
+// series (written by sort -o), an object a file of events. When the first
+// event is a startup event, the file's layout comes from its retis_version
+// and the decoded line is returned; otherwise the latest layout is assumed.
+func (rd *Reader) detect(path string, raw []byte) ([]*Event, error) {
+	rd.layout = LayoutLatest
+	i := skipWS(raw, 0)
+	rd.series = i < len(raw) && raw[i] == '['
+	first := raw
+	if rd.series {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return nil, fmt.Errorf("%s:1: %w", path, err)
+		}
+		if len(elems) == 0 {
+			return nil, nil
+		}
+		first = elems[0]
+	}
 	var version string
 	var isStartup bool
-	_ = splitObject(raw, func(k string, v []byte) error {
+	_ = splitObject(first, func(k string, v []byte) error {
 		if k != SecStartup {
 			return nil
 		}
@@ -304,7 +326,6 @@ func (rd *Reader) detect(path string, raw []byte) (*Event, error) {
 		})
 	})
 	if !isStartup {
-		rd.layout = LayoutLatest
 		return nil, nil
 	}
 	layout, err := LayoutOf(version)
@@ -312,14 +333,38 @@ func (rd *Reader) detect(path string, raw []byte) (*Event, error) {
 		return nil, fmt.Errorf("%s:1: %w", path, err)
 	}
 	rd.layout = layout
-	ev, err := Upgrade(raw, layout)
+	g, err := decodeLine(raw, layout, rd.series)
 	if err != nil {
 		return nil, fmt.Errorf("%s:1: %w", path, err)
 	}
 	if rd.startup == nil {
-		rd.startup = ev
+		rd.startup = g[0]
 	}
-	return ev, nil
+	return g, nil
+}
+
+// decodeLine decodes one line: an event, or a series of events.
+func decodeLine(raw []byte, layout Layout, series bool) ([]*Event, error) {
+	if !series {
+		ev, err := Upgrade(raw, layout)
+		if err != nil {
+			return nil, err
+		}
+		return []*Event{ev}, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, err
+	}
+	g := make([]*Event, 0, len(elems))
+	for _, el := range elems {
+		ev, err := Upgrade(el, layout)
+		if err != nil {
+			return nil, err
+		}
+		g = append(g, ev)
+	}
+	return g, nil
 }
 
 func (rd *Reader) decode(b *batch) {
@@ -328,17 +373,19 @@ func (rd *Reader) decode(b *batch) {
 		if raw == nil {
 			continue
 		}
-		ev, err := Upgrade(raw, b.layout)
+		g, err := decodeLine(raw, b.layout, b.series)
 		if err != nil {
 			b.err = fmt.Errorf("%s:%d: %w", b.file, b.first+i, err)
 			return
 		}
-		if ev.Ct != nil && ev.Ct.MissingStatus() {
-			rd.warnOnce.Do(func() {
-				rd.warn(fmt.Sprintf("%s:%d: ct section lacks ct_status; kept with status 0 (further such events are not reported)", b.file, b.first+i))
-			})
+		for _, ev := range g {
+			if ev.Ct != nil && ev.Ct.MissingStatus() {
+				rd.warnOnce.Do(func() {
+					rd.warn(fmt.Sprintf("%s:%d: ct section lacks ct_status; kept with status 0 (further such events are not reported)", b.file, b.first+i))
+				})
+			}
 		}
-		b.evs = append(b.evs, ev)
+		b.groups = append(b.groups, g)
 	}
 	b.lines = nil
 }
@@ -352,17 +399,58 @@ func (rd *Reader) Startup() *Startup {
 	return rd.startup.Startup
 }
 
-// Next returns the next event, or io.EOF at the end of the set.
+// Next returns the next event, or io.EOF at the end of the set. Series
+// files are flattened.
 func (rd *Reader) Next() (*Event, error) {
+	for {
+		g, err := rd.group(false)
+		if err != nil {
+			return nil, err
+		}
+		if rd.pos < len(g) {
+			ev := g[rd.pos]
+			g[rd.pos] = nil
+			rd.pos++
+			return ev, nil
+		}
+		rd.gpos++
+		rd.pos = 0
+	}
+}
+
+// IsSeries reports whether the set holds series (written by sort -o)
+// rather than events. It is known once the first event has been read.
+func (rd *Reader) IsSeries() bool { return rd.series }
+
+// NextSeries returns the next line of a series file as a whole, or a single
+// event for event files; io.EOF at the end of the set.
+func (rd *Reader) NextSeries() ([]*Event, error) {
+	g, err := rd.group(true)
+	if err != nil {
+		return nil, err
+	}
+	rest := g[rd.pos:]
+	rd.cur.groups[rd.gpos] = nil
+	rd.gpos++
+	rd.pos = 0
+	return rest, nil
+}
+
+// group returns the current group, moving to the next batch as needed.
+// With skipEmpty, exhausted groups are skipped.
+func (rd *Reader) group(skipEmpty bool) ([]*Event, error) {
 	for {
 		if rd.err != nil {
 			return nil, rd.err
 		}
-		if rd.cur != nil && rd.pos < len(rd.cur.evs) {
-			ev := rd.cur.evs[rd.pos]
-			rd.cur.evs[rd.pos] = nil
-			rd.pos++
-			return ev, nil
+		if rd.cur != nil && rd.gpos < len(rd.cur.groups) {
+			g := rd.cur.groups[rd.gpos]
+			if skipEmpty && rd.pos >= len(g) {
+				rd.gpos++
+				rd.pos = 0
+				continue
+			}
+			return g, nil
 		}
 		if rd.cur != nil {
 			if rd.cur.err != nil {
@@ -380,7 +468,7 @@ func (rd *Reader) Next() (*Event, error) {
 			continue
 		}
 		<-b.done
-		rd.cur, rd.pos = b, 0
+		rd.cur, rd.gpos, rd.pos = b, 0, 0
 	}
 }
 

@@ -217,3 +217,29 @@ func TestRotatedSetReadInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestSeriesFile(t *testing.T) {
+	r, err := Open(compat(t, "test_events_sorted.json"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sizes []int
+	for {
+		s, err := r.NextSeries()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(s))
+	}
+	if !r.IsSeries() || len(sizes) != 4 || sizes[0] != 1 || sizes[2] != 2 {
+		t.Fatalf("series sizes %v (series file: %v)", sizes, r.IsSeries())
+	}
+	evs := readAll(t, compat(t, "test_events_sorted.json"))
+	if len(evs) != 5 || evs[2].Tracking == nil || evs[3].Tracking.Idx != 1 {
+		t.Fatalf("flattened %d events", len(evs))
+	}
+}
