@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make bench`: each figure is a ratio against a peer measured in the same
+# run, since these machines are shared and noisy. Prints a summary table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${BENCH_EVENTS:-1000000}
+dir=.bench
+mkdir -p "$dir"
+data=$dir/events-$n.data
+if [ ! -s "$data" ]; then
+  echo "generating $n events into $data..."
+  go run ./cmd/benchgen -n "$n" -o "$data"
+fi
+size=$(stat -c %s "$data")
+echo "events file: $n events, $((size / 1024 / 1024)) MiB"
+
+# run NAME CMD...: wall seconds and peak RSS (KiB) of CMD, output discarded.
+run() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %M' -o "$dir/time.$name" "$@" >/dev/null
+  read -r secs rss <"$dir/time.$name"
+  eval "secs_$name=$secs rss_$name=$rss"
+  printf '  %-8s %7.2f s  %8d KiB peak RSS\n' "$name" "$secs" "$rss"
+}
+
+export NOPAGER=1
+run jq    jq -c . "$data"
+run print bin/retis print "$data"
+run sort  bin/retis sort "$data"
+run sortj bin/retis sort "$data" -o /dev/stdout
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+echo "post-processing, $n events (higher is better for speedups):"
+echo "  print speedup over jq -c .:     $(ratio "$secs_jq" "$secs_print")x   (goal >= 2)"
+echo "  sort speedup over jq -c .:      $(ratio "$secs_jq" "$secs_sort")x   (goal >= 2)"
+echo "  sort -o speedup over jq -c .:   $(ratio "$secs_jq" "$secs_sortj")x"
+echo "  sort peak RSS / file size:      $(ratio "$((rss_sort * 1024))" "$size")   (goal <= 2)"
+
+echo
+echo "Go micro-benchmarks:"
+go test -run '^$' -bench . -benchtime 20000x ./engine/events/ | grep -E '^Benchmark'
