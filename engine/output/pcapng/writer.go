@@ -144,6 +144,7 @@ func (w *Writer) Write(e *events.Event) error {
 	if !ok {
 		id = uint32(len(w.ifaces))
 		w.ifaces[name] = id
+		// Retis's wording, so that captures read the same in Wireshark.
 		b = appendInterface(b, name, "Fake interface for probe "+name)
 	}
 
@@ -214,7 +215,7 @@ func (w *Writer) Close() error {
 
 func (w *Writer) nothingWritten() error {
 	const hint = "collect with the pcap profile (retis -p pcap,generic collect) to get packets"
-	if len(w.probes) == 0 {
+	if len(w.probes) == 0 || w.filter == nil {
 		return fmt.Errorf("%w in the input: %s", ErrNoPacket, hint)
 	}
 	probes := make([]string, 0, len(w.probes))
