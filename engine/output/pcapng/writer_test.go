@@ -291,3 +291,33 @@ func TestNoComment(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWrite measures the per-packet cost of the writer alone (the
+// comment renderer is a constant).
+func BenchmarkWrite(b *testing.B) {
+	r, err := events.Open(compat(b, "test_events_packets.json"), events.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []*events.Event
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		if e.Packet != nil {
+			evs = append(evs, e)
+		}
+	}
+	r.Close()
+	w, err := NewWriter(io.Discard, nil, Options{Comment: func(*events.Event) string { return "comment" }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := w.Write(evs[i%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
