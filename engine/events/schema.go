@@ -31,8 +31,12 @@ const (
 )
 
 // Schema returns the JSON schema (draft 2020-12) of an event as written in
-// events files, indented, as `retis schema` prints it.
-func Schema() ([]byte, error) { return schemaOnce() }
+// events files, indented as `retis schema` prints it, without a trailing
+// newline. The caller owns the returned slice.
+func Schema() ([]byte, error) {
+	b, err := schemaOnce()
+	return bytes.Clone(b), err
+}
 
 var schemaOnce = sync.OnceValues(func() ([]byte, error) {
 	s, err := buildSchema()
