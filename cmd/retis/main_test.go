@@ -118,3 +118,10 @@ func TestLogLevelValidated(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestSchemaIsJSONSchema(t *testing.T) {
+	r := run(t, "", "schema")
+	if r.code != 0 || !strings.Contains(r.stdout, `"$schema": "https://json-schema.org/draft/2020-12/schema"`) || !strings.Contains(r.stdout, `"skb-drop"`) {
+		t.Fatalf("%+v", r.stderr)
+	}
+}

@@ -37,6 +37,7 @@ and 'retis stats'.`,
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: error, warn, info, debug or trace")
 	root.AddCommand(
 		newStatsCmd(),
+		newSchemaCmd(),
 	)
 	return root
 }
