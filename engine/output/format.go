@@ -62,25 +62,25 @@ func AppendEvent(dst []byte, e *events.Event, f *Format) []byte {
 // newline; there is no trailing newline.
 func AppendSeries(dst []byte, s []*events.Event, f *Format) []byte {
 	r := renderers.Get().(*renderer)
-	dst = r.series(dst, s, f)
+	ff := *f
+	dst = r.series(dst, s, &ff)
 	renderers.Put(r)
 	return dst
 }
 
-// series renders s; f's clock offset follows the startup events met, as
-// Retis's series printer does, without changing the caller's Format.
+// series renders s. Like Retis's series printer, it moves f's clock
+// offset to the one of any startup event met.
 func (r *renderer) series(dst []byte, s []*events.Event, f *Format) []byte {
-	ff := *f
 	start := len(dst)
 	level, item := 0, false
 	for i, e := range s {
 		if e.Startup != nil {
-			ff.MonotonicOffset = &e.Startup.ClockMonotonicOffset
+			f.MonotonicOffset = &e.Startup.ClockMonotonicOffset
 		}
 		if i > 0 && len(dst) > start {
 			dst = append(dst, '\n')
 		}
-		dst = r.event(dst, e, &ff, level, item)
+		dst = r.event(dst, e, f, level, item)
 		if len(dst) > start && !item {
 			level, item = 4, true
 		}
