@@ -325,3 +325,30 @@ func TestPacketMalformed(t *testing.T) {
 	ihl[14] = 0x44 // IHL 4
 	runPktCases(t, []pktCase{{"ipv4 ihl below 5", ihl, false, truncMsg}})
 }
+
+// FuzzPacket checks that no input makes the packet line panic or come out
+// empty.
+func FuzzPacket(f *testing.F) {
+	for _, l := range [][]gopacket.SerializableLayer{
+		{ether(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4), icmpEcho(8)},
+		{ether(layers.EthernetTypeIPv6), ip6(layers.IPProtocolTCP), &layers.TCP{SrcPort: 1, DstPort: 2, Options: []layers.TCPOption{
+			tcpOpt(layers.TCPOptionKindMSS, 5, 180), tcpOpt(layers.TCPOptionKindSACK, 0, 0, 0, 1, 0, 0, 0, 2)}}},
+		{ether(layers.EthernetTypeDot1Q), &layers.Dot1Q{Type: layers.EthernetTypeARP}, &layers.ARP{HwAddressSize: 6, ProtAddressSize: 4,
+			Operation: 1, SourceHwAddress: macA, SourceProtAddress: ipA, DstHwAddress: macB, DstProtAddress: ipB}},
+		{ether(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), &layers.UDP{DstPort: 6081}, &layers.Geneve{Protocol: layers.EthernetTypeIPv6}},
+		{ether(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), &layers.UDP{DstPort: 4789}, &layers.VXLAN{}, ether(layers.EthernetTypeIPv6)},
+	} {
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, l...); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, ll := range []bool{false, true} {
+			if line(data, ll) == "" {
+				t.Errorf("empty line for %x", data)
+			}
+		}
+	})
+}
