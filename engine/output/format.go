@@ -48,8 +48,12 @@ var renderers = sync.Pool{New: func() any { return new(renderer) }}
 
 // AppendEvent appends the text of one event to dst, without a trailing
 // newline, and returns the extended buffer. A startup event carries its
-// own clock offset, which is then used for its time.
+// own clock offset, which is then used for its time. A nil f is the zero
+// Format. It is safe for concurrent use.
 func AppendEvent(dst []byte, e *events.Event, f *Format) []byte {
+	if f == nil {
+		f = &Format{}
+	}
 	r := renderers.Get().(*renderer)
 	dst = r.event(dst, e, f, 0, false)
 	renderers.Put(r)
@@ -59,10 +63,13 @@ func AppendEvent(dst []byte, e *events.Event, f *Format) []byte {
 // AppendSeries appends a series of events (sorted, sharing a tracking id)
 // as `retis sort` prints it: the first event as usual, each following one
 // indented with its first line marked "  ↳ ". Events are separated by a
-// newline; there is no trailing newline.
+// newline; there is no trailing newline. A nil f is the zero Format.
 func AppendSeries(dst []byte, s []*events.Event, f *Format) []byte {
+	var ff Format
+	if f != nil {
+		ff = *f
+	}
 	r := renderers.Get().(*renderer)
-	ff := *f
 	dst = r.series(dst, s, &ff)
 	renderers.Put(r)
 	return dst
@@ -114,10 +121,14 @@ func (r *renderer) event(dst []byte, e *events.Event, f *Format, level int, item
 	switch {
 	case e.Kernel != nil:
 		space()
-		r.colored(f.Color, colorProbe, func() { r.kernel(e.Kernel) })
+		r.color(f.Color, colorProbe)
+		r.kernel(e.Kernel)
+		r.color(f.Color, colorReset)
 	case e.Userspace != nil:
 		space()
-		r.colored(f.Color, colorProbe, func() { r.user(e.Userspace) })
+		r.color(f.Color, colorProbe)
+		r.user(e.Userspace)
+		r.color(f.Color, colorReset)
 	}
 	switch {
 	case e.Tracking != nil:
@@ -131,7 +142,9 @@ func (r *renderer) event(dst []byte, e *events.Event, f *Format, level int, item
 	}
 	if e.SkbDrop != nil {
 		space()
-		r.colored(f.Color, colorDrop, func() { r.skbDrop(e.SkbDrop) })
+		r.color(f.Color, colorDrop)
+		r.skbDrop(e.SkbDrop)
+		r.color(f.Color, colorReset)
 	}
 
 	sep := byte(' ')
@@ -191,13 +204,9 @@ func (r *renderer) event(dst []byte, e *events.Event, f *Format, level int, item
 	return w.finish()
 }
 
-// colored runs fn between colour escapes when enabled.
-func (r *renderer) colored(on bool, color string, fn func()) {
-	if !on {
-		fn()
-		return
+// color writes a colour escape when colours are on.
+func (r *renderer) color(on bool, escape string) {
+	if on {
+		r.w.str(escape)
 	}
-	r.w.str(color)
-	fn()
-	r.w.str(colorReset)
 }

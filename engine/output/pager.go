@@ -19,6 +19,10 @@ const defaultPager = "less -FRX"
 // when NOPAGER is set, when out is not a terminal, or when no pager can be
 // run; out is then returned as is, with a Close that does nothing. Close
 // the returned writer to wait for the pager to exit.
+//
+// While the pager runs it owns the terminal: a caller stopping on SIGINT
+// should still Close the pager (which waits for the user to leave it)
+// before exiting, or the shell prompt comes back under the pager.
 func StartPager(out *os.File) (io.WriteCloser, error) {
 	if _, set := os.LookupEnv("NOPAGER"); set || !isTerminal(out) {
 		return nopCloser{out}, nil

@@ -15,7 +15,7 @@ import (
 //
 // Output is buffered: call Flush when done. Write errors are returned as
 // they come (a closed pager gives EPIPE); the caller decides whether to
-// stop quietly.
+// stop quietly. A Printer is not safe for concurrent use.
 type Printer struct {
 	w   *bufio.Writer
 	f   Format
@@ -23,9 +23,14 @@ type Printer struct {
 	buf []byte
 }
 
-// NewPrinter returns a Printer writing to w in format f (copied).
+// NewPrinter returns a Printer writing to w in format f (copied; nil is
+// the zero Format).
 func NewPrinter(w io.Writer, f *Format) *Printer {
-	return &Printer{w: bufio.NewWriterSize(w, 64<<10), f: *f, buf: make([]byte, 0, 4096)}
+	p := &Printer{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 4096)}
+	if f != nil {
+		p.f = *f
+	}
+	return p
 }
 
 // Event prints one event.
