@@ -81,12 +81,15 @@ func (w *indenter) str(s string) { w.buf = append(w.b(), s...) }
 // byte1 appends a byte at the current level.
 func (w *indenter) byte1(c byte) { w.buf = append(w.b(), c) }
 
-// finish flushes the pending text and returns the rendered output.
+// finish flushes the pending text and returns the rendered output, which
+// the indenter then forgets (it is pooled; the caller owns the buffer).
 func (w *indenter) finish() []byte {
 	if len(w.buf) > 0 {
 		w.flush()
 	}
-	return w.out
+	out := w.out
+	w.out = nil
+	return out
 }
 
 func (w *indenter) prefix(item bool) {
