@@ -46,7 +46,7 @@ const (
 )
 
 var (
-	ok        = failure{}
+	success   = failure{}
 	truncated = failure{kind: pktTruncated}
 )
 
@@ -212,7 +212,7 @@ func (r *renderer) arp(data []byte) failure {
 	default:
 		return failure{pktARPOp, uint64(a.Operation)}
 	}
-	return ok
+	return success
 }
 
 func (r *renderer) ipv4(data []byte, f *Format) failure {
@@ -358,7 +358,7 @@ func (r *renderer) ipv6(data []byte, f *Format) failure {
 	}
 	// No next header: whatever follows is garbage.
 	if prev == layers.IPProtocolNoNextHeader {
-		return ok
+		return success
 	}
 	r.protocol(proto)
 	if prev == layers.IPProtocolESP {
@@ -433,7 +433,7 @@ func (r *renderer) l4(proto layers.IPProtocol, payload []byte, plen uint32, f *F
 		case portGeneve:
 			return r.geneve(payload[udpLen:], f)
 		}
-		return ok
+		return success
 	case layers.IPProtocolTCP:
 		if len(payload) < tcpLen {
 			return truncated
@@ -442,7 +442,7 @@ func (r *renderer) l4(proto layers.IPProtocol, payload []byte, plen uint32, f *F
 		// the options, which are read below as Retis reads them.
 		_ = d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback)
 		r.tcp(payload, plen)
-		return ok
+		return success
 	case layers.IPProtocolICMPv4:
 		// gopacket wants the 8 bytes every ICMP message has; Retis
 		// only reads type and code.
@@ -453,7 +453,7 @@ func (r *renderer) l4(proto layers.IPProtocol, payload []byte, plen uint32, f *F
 		w.dec(uint64(d.icmp4.TypeCode.Type()))
 		w.str(" code ")
 		w.dec(uint64(d.icmp4.TypeCode.Code()))
-		return ok
+		return success
 	case layers.IPProtocolICMPv6:
 		if len(payload) < icmpLen || d.icmp6.DecodeFromBytes(payload, gopacket.NilDecodeFeedback) != nil {
 			return truncated
@@ -462,7 +462,7 @@ func (r *renderer) l4(proto layers.IPProtocol, payload []byte, plen uint32, f *F
 		w.dec(uint64(d.icmp6.TypeCode.Type()))
 		w.str(" code ")
 		w.dec(uint64(d.icmp6.TypeCode.Code()))
-		return ok
+		return success
 	}
 	return failure{pktProtocol, uint64(proto)}
 }
