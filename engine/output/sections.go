@@ -2,19 +2,14 @@ package output
 
 import (
 	"strings"
-	"time"
 
 	"github.com/retis-go/retis/engine/events"
 )
 
-// utcLayout is chrono's "%F %T.%6f": fractional seconds are truncated.
-const utcLayout = "2006-01-02 15:04:05.000000"
-
 func (r *renderer) common(c *events.Common, tf TimeFormat, offset *events.TimeSpec) {
 	w := &r.w
 	if tf == UTCTime && offset != nil {
-		t := time.Unix(offset.Sec+int64(c.Timestamp/1e9), offset.Nsec+int64(c.Timestamp%1e9)).UTC()
-		w.buf = t.AppendFormat(w.b(), utcLayout)
+		w.buf = events.AppendUTC(w.b(), c.Timestamp, *offset)
 	} else {
 		w.dec(c.Timestamp)
 	}
