@@ -106,7 +106,10 @@ func (s *Sorter) Add(e *events.Event) error {
 		return s.err
 	}
 	ts := e.Timestamp()
-	if ts > s.newest {
+	// Time going back by more than the window is a new capture (files
+	// put together); starting over from there keeps its series whole,
+	// where holding on to the newest time would end every series at once.
+	if ts > s.newest || ts+s.window < s.newest {
 		s.newest = ts
 	}
 	s.join(e, ts).push(e, ts)
@@ -136,7 +139,7 @@ func (s *Sorter) Close() error {
 func (s *Sorter) flush(all bool) error {
 	for len(s.pending) > 0 {
 		h := s.pending[0]
-		if !all && s.held <= s.maxEvents && s.newest-h.last <= s.window {
+		if !all && s.held <= s.maxEvents && h.last+s.window >= s.newest {
 			return nil
 		}
 		s.pending.pop()

@@ -311,3 +311,26 @@ func TestEmitErrorStops(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 }
+
+// TestTimeGoesBack feeds two captures one after the other, the second
+// with earlier timestamps (another boot): each must keep its series whole.
+func TestTimeGoesBack(t *testing.T) {
+	var evs []*events.Event
+	for _, base := range []uint64{1_000_000_000, 5_000} {
+		for p := range uint64(50) {
+			start := base + p*50
+			for j := range uint64(3) {
+				evs = append(evs, pkt(start+j*10, start, base+p))
+			}
+		}
+	}
+	got := sortEvents(t, evs, Options{Window: 100})
+	if len(got) != 100 {
+		t.Fatalf("%d series, want 100", len(got))
+	}
+	for _, s := range got {
+		if len(s) != 3 {
+			t.Fatalf("series of %d events: %v", len(s), timestamps(s))
+		}
+	}
+}
