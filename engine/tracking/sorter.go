@@ -24,11 +24,11 @@ const DefaultWindow = 3 * time.Second
 // leave MaxEvents at zero. It bounds memory when one long-lived packet
 // holds back every series behind it (series leave in order), and when a
 // capture is so dense that a window's worth of events is too much (a busy
-// host gives a few hundred thousand events a second). Measured at about
-// 2.5 KiB of heap per held event with packet, skb, dev, netns and ct
-// sections, the cap keeps the buffer under some 160 MiB, while leaving
-// room for far more packets in flight than Retis's 1000-event buffer.
-const DefaultMaxEvents = 1 << 16
+// host gives a few hundred thousand events a second). Held events with
+// packet, skb, dev, netns and ct sections were measured at about 2 KiB of
+// RSS each, so the cap keeps the buffer near 64 MiB, while leaving room
+// for 32 times more events in flight than Retis's 1000-event buffer.
+const DefaultMaxEvents = 1 << 15
 
 // Options tune a Sorter.
 type Options struct {
