@@ -65,6 +65,7 @@ type Sorter struct {
 	skb     map[trackID]*series
 	queues  map[uint32]*series
 	upcalls map[upcallKey]*series
+	flows   flowInfos
 	pending seriesHeap
 
 	newest uint64 // newest timestamp seen
@@ -105,6 +106,9 @@ func (s *Sorter) Add(e *events.Event) error {
 	if s.err != nil {
 		return s.err
 	}
+	if e.OVSDetrace != nil {
+		s.flows.add(e.OVSDetrace)
+	}
 	ts := e.Timestamp()
 	// Time going back by more than the window is a new capture (files
 	// put together); starting over from there keeps its series whole,
@@ -131,6 +135,7 @@ func (s *Sorter) Close() error {
 	}
 	s.err = ErrClosed
 	s.skb, s.queues, s.upcalls, s.free = nil, nil, nil, nil
+	s.flows = flowInfos{}
 	return nil
 }
 
@@ -176,6 +181,9 @@ func (s *Sorter) finish(sr *series) error {
 			e.Tracking = &tr[i]
 		}
 	}
+	// Lookups are filled now rather than when added: the ovs-detrace
+	// event comes after the lookup, once ovs-vswitchd was asked.
+	s.flows.enrich(out)
 	s.held -= len(out)
 	s.recycle(sr)
 	return s.emit(out)
