@@ -56,6 +56,11 @@ const freeKeep = 256
 // without tracking information by its own timestamp, before a series of
 // the same timestamp.
 //
+// Events may arrive up to the window out of (timestamp) order. An event
+// that comes later than that after its series was emitted starts a new
+// series, with indexes from 0 again; so does the rest of a packet whose
+// series the event cap pushed out.
+//
 // A Sorter is not safe for concurrent use.
 type Sorter struct {
 	window    uint64
