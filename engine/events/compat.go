@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -176,9 +177,36 @@ func upgradeFlatSkb(o obj) {
 	}
 }
 
+// needsUpgrade tells whether a line of an older layout holds anything the
+// upgrade changes. Most lines of a 1.6 file do not (only the startup and
+// ct sections changed in 1.7), and the generic upgrade costs ten times a
+// plain decode, so this byte search keeps reading old files fast.
+func needsUpgrade(line []byte, from Layout) bool {
+	if from >= LayoutLatest {
+		return false
+	}
+	keys := upgradeKeys16
+	if from < Layout16 {
+		keys = upgradeKeys15
+	}
+	for _, k := range keys {
+		if bytes.Contains(line, k) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// Members touched by the 1.6 → 1.7 upgrade, and the pre-1.5 flat skb.
+	upgradeKeys16 = [][]byte{[]byte(`"startup"`), []byte(`"tcp_state"`), []byte(`"dev_name"`)}
+	// In 1.5 packet, dev and ns lived in skb and ct lacked ct_status.
+	upgradeKeys15 = append([][]byte{[]byte(`"packet"`), []byte(`"dev"`), []byte(`"ns"`), []byte(`"ct"`)}, upgradeKeys16...)
+)
+
 // Upgrade decodes an event written in an older layout.
 func Upgrade(line []byte, from Layout) (*Event, error) {
-	if from >= LayoutLatest {
+	if !needsUpgrade(line, from) {
 		e := new(Event)
 		return e, e.UnmarshalJSON(line)
 	}

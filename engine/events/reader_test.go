@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	json "github.com/goccy/go-json"
 	"io"
 	"os"
 	"path/filepath"
@@ -241,5 +242,36 @@ func TestSeriesFile(t *testing.T) {
 	evs := readAll(t, compat(t, "test_events_sorted.json"))
 	if len(evs) != 5 || evs[2].Tracking == nil || evs[3].Tracking.Idx != 1 {
 		t.Fatalf("flattened %d events", len(evs))
+	}
+}
+
+// TestUpgradeFastPathAgrees checks that lines the byte search lets through
+// decode exactly as the generic upgrade would.
+func TestUpgradeFastPathAgrees(t *testing.T) {
+	for _, l := range compatLines(t) {
+		if l[0] == '[' {
+			continue
+		}
+		for _, from := range []Layout{Layout15, Layout16} {
+			fast, err := Upgrade(l, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o obj
+			dec := json.NewDecoder(bytes.NewReader(l))
+			dec.UseNumber()
+			dec.Decode(&o)
+			upgradeObject(o, from)
+			b, _ := marshalOrdered(o, l)
+			slow := new(Event)
+			if err := slow.UnmarshalJSON(b); err != nil {
+				t.Fatal(err)
+			}
+			fb, _ := fast.MarshalJSON()
+			sb, _ := slow.MarshalJSON()
+			if !bytes.Equal(fb, sb) {
+				t.Fatalf("layout %d:\nfast %s\nslow %s", from, fb, sb)
+			}
+		}
 	}
 }
