@@ -36,6 +36,9 @@ and 'retis stats'.`,
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: error, warn, info, debug or trace")
 	root.AddCommand(
+		newPrintCmd(),
+		newSortCmd(),
+		newPcapCmd(),
 		newStatsCmd(),
 		newSchemaCmd(),
 	)

@@ -32,6 +32,9 @@ type Options struct {
 	Comment func(e *events.Event) string
 	// Warn receives the summary of skipped events; nil means slog.Warn.
 	Warn func(msg string)
+	// Match selects events (e.g. a pcap-filter run after collection);
+	// nil selects all.
+	Match func(e *events.Event) bool
 }
 
 // Stats counts what a Writer did with the events it was given.
@@ -44,6 +47,8 @@ type Stats struct {
 	// OtherProbe counts events of other probes, or of no kernel probe
 	// (skipped).
 	OtherProbe int
+	// Unmatched counts packets Options.Match left out.
+	Unmatched int
 	// Interfaces is the number of interfaces (probes) written.
 	Interfaces int
 }
@@ -127,6 +132,10 @@ func (w *Writer) Write(e *events.Event) error {
 	}
 	if e.Packet == nil {
 		w.stats.NoPacket++
+		return nil
+	}
+	if w.opts.Match != nil && !w.opts.Match(e) {
+		w.stats.Unmatched++
 		return nil
 	}
 	if e.Common == nil {
@@ -215,6 +224,9 @@ func (w *Writer) Close() error {
 
 func (w *Writer) nothingWritten() error {
 	const hint = "collect with the pcap profile (retis -p pcap,generic collect) to get packets"
+	if w.stats.Unmatched > 0 {
+		return fmt.Errorf("%w matching the filter (%d packet(s) left out)", ErrNoPacket, w.stats.Unmatched)
+	}
 	if len(w.probes) == 0 || w.filter == nil {
 		return fmt.Errorf("%w in the input: %s", ErrNoPacket, hint)
 	}
