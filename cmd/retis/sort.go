@@ -74,7 +74,10 @@ memory stays bounded however big the file.`,
 			if err := process.Sort(r, o); err != nil {
 				return err
 			}
-			return jf.Sync()
+			if jf != os.Stdout {
+				return jf.Sync()
+			}
+			return nil
 		},
 	}
 	in.register(cmd)
