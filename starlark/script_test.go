@@ -186,8 +186,11 @@ func runScript(t *testing.T, src Files, name string, extra starlark.StringDict) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := t.TempDir()
-	d := parseDirectives(t, data, tmp)
+	return runWith(t, src, name, parseDirectives(t, data, t.TempDir()), extra)
+}
+
+func runWith(t *testing.T, src Files, name string, d directives, extra starlark.StringDict) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	opts := Options{
 		Stdout:      &stdout,
