@@ -53,8 +53,9 @@ type Options struct {
 	// StepsHint ends the step-limit message, e.g. "raise it with
 	// --max-steps".
 	StepsHint string
-	// Stdout receives print(); nil means a buffered os.Stdout, flushed
-	// when loading and main end.
+	// Stdout receives print(); nil means os.Stdout, buffered (and flushed
+	// when loading and main end) unless it is a terminal, where a person
+	// watches a live run.
 	Stdout io.Writer
 	// Paths are the paths the user gave on the command line (-i, -o):
 	// with declared outputs and --arg values, the only files main(ctx)
@@ -127,8 +128,11 @@ func Load(src Files, name string, opts Options) (*Script, error) {
 	}
 	out := opts.Stdout
 	if out == nil {
-		s.out = bufio.NewWriterSize(os.Stdout, 64<<10)
-		out = s.out
+		out = os.Stdout
+		if st, err := os.Stdout.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+			s.out = bufio.NewWriterSize(os.Stdout, 64<<10)
+			out = s.out
+		}
 	}
 	th := &starlark.Thread{
 		Name:  name,

@@ -25,7 +25,11 @@ type field struct {
 }
 
 type typeInfo struct {
-	name    string
+	name string
+	// viaJSON marks types with their own JSON form (the OvS tagged
+	// union): they are shown as that form, so attribute names always
+	// match the file.
+	viaJSON bool
 	fields  map[string]field
 	names   []string
 	methods map[string]func(*Section) starlark.Value
@@ -43,7 +47,12 @@ func infoOf(t reflect.Type) *typeInfo {
 	if ti, ok := typeInfos.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{name: strings.ToLower(t.Name()), fields: map[string]field{}, methods: methodsByType[t]}
+	ti := &typeInfo{
+		name:    strings.ToLower(t.Name()),
+		viaJSON: t.Implements(jsonMarshaler),
+		fields:  map[string]field{},
+		methods: methodsByType[t],
+	}
 	collectFields(t, nil, ti)
 	for m := range ti.methods {
 		ti.names = append(ti.names, m)
@@ -84,19 +93,6 @@ func collectFields(t reflect.Type, prefix []int, ti *typeInfo) {
 
 // valueOf converts a Go value of the event model to Starlark.
 func valueOf(v reflect.Value) starlark.Value {
-	// Types with their own JSON form (the OvS tagged union) are shown as
-	// that form, so attribute names always match the file.
-	if v.Kind() != reflect.Pointer && v.Type().Implements(jsonMarshaler) {
-		raw, err := v.Interface().(json.Marshaler).MarshalJSON()
-		if err != nil {
-			return starlark.String(fmt.Sprintf("<%v>", err))
-		}
-		x, err := fromJSON(raw)
-		if err != nil {
-			return starlark.String(fmt.Sprintf("<%v>", err))
-		}
-		return x
-	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -104,12 +100,16 @@ func valueOf(v reflect.Value) starlark.Value {
 		}
 		return valueOf(v.Elem())
 	case reflect.Struct:
+		info := infoOf(v.Type())
+		if info.viaJSON {
+			return viaJSON(v)
+		}
 		if !v.CanAddr() {
 			p := reflect.New(v.Type())
 			p.Elem().Set(v)
 			v = p.Elem()
 		}
-		return &Section{v: v, info: infoOf(v.Type())}
+		return &Section{v: v, info: info}
 	case reflect.String:
 		return starlark.String(v.String())
 	case reflect.Bool:
@@ -136,6 +136,18 @@ func valueOf(v reflect.Value) starlark.Value {
 		return t
 	}
 	return starlark.String(fmt.Sprint(v.Interface()))
+}
+
+func viaJSON(v reflect.Value) starlark.Value {
+	raw, err := v.Interface().(json.Marshaler).MarshalJSON()
+	if err != nil {
+		return starlark.String(fmt.Sprintf("<%v>", err))
+	}
+	x, err := fromJSON(raw)
+	if err != nil {
+		return starlark.String(fmt.Sprintf("<%v>", err))
+	}
+	return x
 }
 
 // String renders the section as its JSON object.
