@@ -10,5 +10,5 @@
 // go.starlark.net's json, time and math modules. This package must not
 // know the engine: everything a script can reach goes through builtins,
 // and what is per run (kernel facts, the event formatter, the pcap writer)
-// is stored in the thread by the command through Options.Setup.
+// comes from the command through Options.
 package starlark

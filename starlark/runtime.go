@@ -19,6 +19,7 @@ import (
 
 	"github.com/retis-go/retis/builtins"
 	"github.com/retis-go/retis/builtins/collect"
+	"github.com/retis-go/retis/builtins/event"
 	"github.com/retis-go/retis/builtins/exit"
 	"github.com/retis-go/retis/builtins/files"
 	"github.com/retis-go/retis/builtins/format"
@@ -61,11 +62,20 @@ type Options struct {
 	// with declared outputs and --arg values, the only files main(ctx)
 	// may open.
 	Paths []string
+	// Kernel answers kernel.*; nil means the running kernel
+	// (kernel.NewHost).
+	Kernel kernel.Facts
+	// Formatter renders str(e), str(s) and fmt.*; nil means JSON lines
+	// (engine/output's text format plugs in here).
+	Formatter event.Formatter
+	// Pcap creates the files of pcap.writer; nil makes pcap.writer fail
+	// (engine/output/pcapng plugs in here).
+	Pcap pcap.Opener
 	// Predeclared adds names to Predeclared() (a test's assert module, an
 	// embedding program's own builtins); they win on a clash.
 	Predeclared starlark.StringDict
-	// Setup stores per-run state in the thread before anything runs:
-	// kernel.SetFacts, event.SetFormatter, pcap.SetOpener, time.SetNow.
+	// Setup stores other per-run state in the thread before anything
+	// runs (e.g. time.SetNow for reproducible runs).
 	Setup func(*starlark.Thread)
 }
 
@@ -142,6 +152,16 @@ func Load(src Files, name string, opts Options) (*Script, error) {
 	builtins.SetPhase(th, s.phase)
 	collect.SetDeclared(th, s.Config)
 	files.SetFiles(th, s.files)
+	if opts.Kernel == nil {
+		opts.Kernel = kernel.NewHost()
+	}
+	kernel.SetFacts(th, opts.Kernel)
+	if opts.Formatter != nil {
+		event.SetFormatter(th, opts.Formatter)
+	}
+	if opts.Pcap != nil {
+		pcap.SetOpener(th, opts.Pcap)
+	}
 	if opts.Setup != nil {
 		opts.Setup(th)
 	}

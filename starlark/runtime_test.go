@@ -8,11 +8,9 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"go.starlark.net/starlark"
 
 	"github.com/retis-go/retis/builtins/collect"
 	"github.com/retis-go/retis/builtins/kernel"
-	"github.com/retis-go/retis/builtins/pcap"
 	"github.com/retis-go/retis/builtins/run"
 	"github.com/retis-go/retis/engine/events"
 )
@@ -41,7 +39,7 @@ func loadProfile(t *testing.T, facts kernel.Facts) *Script {
 	t.Helper()
 	s, err := Load(FS(profiles), "dropmon.star", Options{
 		Stdout: &bytes.Buffer{},
-		Setup:  func(th *starlark.Thread) { kernel.SetFacts(th, facts) },
+		Kernel: facts,
 	})
 	if err != nil {
 		var b bytes.Buffer
@@ -133,7 +131,7 @@ def main(ctx):
 	s, err := Load(FS(src), "w.star", Options{
 		Stdout: &stdout,
 		Paths:  []string{input},
-		Setup:  func(th *starlark.Thread) { pcap.SetOpener(th, openTextPcap) },
+		Pcap:   openTextPcap,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -232,5 +230,19 @@ func TestConfigIsTheDeclarationsType(t *testing.T) {
 	s.Config.Extend(&collect.Config{Filter: &f, Collectors: []string{"dev"}})
 	if *s.Config.Filter != "tcp" || strings.Join(s.Config.Collectors, ",") != "skb,dev" {
 		t.Fatalf("%+v", s.Config)
+	}
+}
+
+func TestDefaultKernelIsTheHost(t *testing.T) {
+	want, err := kernel.NewHost().Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := Load(FS(fstest.MapFS{"k.star": {Data: []byte(`print(kernel.release())`)}}), "k.star", Options{Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != want+"\n" {
+		t.Fatalf("kernel.release() = %q, uname -r = %q", out.String(), want)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 
-	"github.com/retis-go/retis/builtins/event"
 	"github.com/retis-go/retis/builtins/kernel"
 	"github.com/retis-go/retis/builtins/pcap"
 	"github.com/retis-go/retis/builtins/run"
@@ -198,10 +197,10 @@ func runWith(t *testing.T, src Files, name string, d directives, extra starlark.
 		LoadSteps:   d.loadSteps,
 		MainSteps:   d.mainSteps,
 		StepsHint:   "raise it with --max-steps",
+		Kernel:      testFacts,
+		Formatter:   testFormatter{},
+		Pcap:        openTextPcap,
 		Setup: func(th *starlark.Thread) {
-			kernel.SetFacts(th, testFacts)
-			event.SetFormatter(th, testFormatter{})
-			pcap.SetOpener(th, openTextPcap)
 			time.SetNow(th, func() (gotime.Time, error) { return gotime.Unix(1700000000, 0).UTC(), nil })
 			starlarktest.SetReporter(th, t)
 		},
