@@ -255,6 +255,11 @@ func (s *Script) Main(ctx *run.Context) error {
 	return closeErr
 }
 
+// Cancel stops the script at its next step with an error naming reason
+// (a second Ctrl-C). It is safe to call from another goroutine; a live
+// source ending (first Ctrl-C) lets main finish its report instead.
+func (s *Script) Cancel(reason string) { s.thread.Cancel(reason) }
+
 // Close releases what the script opened; Main already does.
 func (s *Script) Close() error {
 	s.flush()

@@ -246,3 +246,17 @@ func TestDefaultKernelIsTheHost(t *testing.T) {
 		t.Fatalf("kernel.release() = %q, uname -r = %q", out.String(), want)
 	}
 }
+
+func TestCancelStopsMain(t *testing.T) {
+	s, err := Load(FS(fstest.MapFS{"loop.star": {Data: []byte("def main(ctx):\n    while True:\n        pass\n")}}), "loop.star", Options{Stdout: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- s.Main(run.NewContext(run.Options{})) }()
+	s.Cancel("interrupted")
+	err = <-done
+	if err == nil || !strings.Contains(err.Error(), "cancelled: interrupted") || ExitCode(err) != 1 {
+		t.Fatalf("got %v", err)
+	}
+}
