@@ -8,7 +8,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-
 	"github.com/retis-go/retis/builtins/collect"
 	"github.com/retis-go/retis/builtins/kernel"
 	"github.com/retis-go/retis/builtins/run"
