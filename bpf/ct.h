@@ -162,15 +162,14 @@ static __always_inline void collect_ct(struct event_buf *buf, struct sk_buff *sk
 	if (!ct_supported(l3num, l4))
 		return;
 
-	m = event_section(buf, OWNER_CT, CT_SEC_META, sizeof(*m));
-	if (!m)
-		return;
-	m->state = nfct & NFCT_INFOMASK;
-
+	/* The connection first: a state alone would be no use. */
 	e = event_zsection(buf, OWNER_CT, CT_SEC_BASE, sizeof(*e));
 	if (!e)
 		return;
 	ct_read_conn(e, ct, l3num, l4);
+	m = event_section(buf, OWNER_CT, CT_SEC_META, sizeof(*m));
+	if (m)
+		m->state = nfct & NFCT_INFOMASK;
 
 	ct = BPF_CORE_READ(ct, master);
 	if (!ct)

@@ -13,6 +13,17 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type ProbeCollectorBit uint32
+
+const (
+	ProbeCollectorBitCOLLECTOR_SKB_TRACKING ProbeCollectorBit = 1
+	ProbeCollectorBitCOLLECTOR_SKB          ProbeCollectorBit = 2
+	ProbeCollectorBitCOLLECTOR_SKB_DROP     ProbeCollectorBit = 4
+	ProbeCollectorBitCOLLECTOR_DEV          ProbeCollectorBit = 8
+	ProbeCollectorBitCOLLECTOR_NS           ProbeCollectorBit = 16
+	ProbeCollectorBitCOLLECTOR_CT           ProbeCollectorBit = 32
+)
+
 type ProbeCtConnEvent struct {
 	_         structs.HostLayout
 	Orig      ProbeCtTuple
@@ -34,6 +45,14 @@ type ProbeCtMetaEvent struct {
 	_     structs.HostLayout
 	State uint8
 }
+
+type ProbeCtSection uint32
+
+const (
+	ProbeCtSectionCT_SEC_META   ProbeCtSection = 0
+	ProbeCtSectionCT_SEC_BASE   ProbeCtSection = 1
+	ProbeCtSectionCT_SEC_PARENT ProbeCtSection = 2
+)
 
 type ProbeCtTuple struct {
 	_        structs.HostLayout
@@ -83,6 +102,24 @@ type ProbeProbeConfig struct {
 	Pad        uint16
 }
 
+type ProbeProbeFlag uint32
+
+const (
+	ProbeProbeFlagPROBE_F_STACK       ProbeProbeFlag = 1
+	ProbeProbeFlagPROBE_F_NO_EVENT    ProbeProbeFlag = 2
+	ProbeProbeFlagPROBE_F_FREE        ProbeProbeFlag = 4
+	ProbeProbeFlagPROBE_F_INV_HEAD    ProbeProbeFlag = 8
+	ProbeProbeFlagPROBE_F_NO_TRACKING ProbeProbeFlag = 16
+)
+
+type ProbeRetisProbeType uint32
+
+const (
+	ProbeRetisProbeTypePROBE_KPROBE     ProbeRetisProbeType = 0
+	ProbeRetisProbeTypePROBE_KRETPROBE  ProbeRetisProbeType = 1
+	ProbeRetisProbeTypePROBE_TRACEPOINT ProbeRetisProbeType = 2
+)
+
 type ProbeSectionHdr struct {
 	_     structs.HostLayout
 	Owner uint8
@@ -90,6 +127,17 @@ type ProbeSectionHdr struct {
 	Size  uint16
 	Pad   uint32
 }
+
+type ProbeSectionOwner uint32
+
+const (
+	ProbeSectionOwnerOWNER_SKB_TRACKING ProbeSectionOwner = 4
+	ProbeSectionOwnerOWNER_SKB_DROP     ProbeSectionOwner = 5
+	ProbeSectionOwnerOWNER_SKB          ProbeSectionOwner = 6
+	ProbeSectionOwnerOWNER_CT           ProbeSectionOwner = 9
+	ProbeSectionOwnerOWNER_DEV          ProbeSectionOwner = 10
+	ProbeSectionOwnerOWNER_NS           ProbeSectionOwner = 11
+)
 
 type ProbeSkbDataRefEvent struct {
 	_       structs.HostLayout
@@ -134,6 +182,16 @@ type ProbeSkbPacketEvent struct {
 	FakeEth    uint8
 	Packet     [255]uint8
 }
+
+type ProbeSkbSection uint32
+
+const (
+	ProbeSkbSectionSKB_SEC_PACKET   ProbeSkbSection = 1
+	ProbeSkbSectionSKB_SEC_VLAN     ProbeSkbSection = 2
+	ProbeSkbSectionSKB_SEC_META     ProbeSkbSection = 3
+	ProbeSkbSectionSKB_SEC_DATA_REF ProbeSkbSection = 4
+	ProbeSkbSectionSKB_SEC_GSO      ProbeSkbSection = 5
+)
 
 type ProbeSkbTrackingEvent struct {
 	_         structs.HostLayout
@@ -185,17 +243,23 @@ const (
 	ProbeVarNoStack              = "no_stack"
 	ProbeVarProbeId              = "probe_id"
 	ProbeVarSkbSections          = "skb_sections"
+	ProbeVarUnusedCollectorBit   = "unused_collector_bit"
 	ProbeVarUnusedCtConn         = "unused_ct_conn"
 	ProbeVarUnusedCtMeta         = "unused_ct_meta"
+	ProbeVarUnusedCtSection      = "unused_ct_section"
 	ProbeVarUnusedDev            = "unused_dev"
 	ProbeVarUnusedEventHdr       = "unused_event_hdr"
 	ProbeVarUnusedNs             = "unused_ns"
+	ProbeVarUnusedProbeFlag      = "unused_probe_flag"
+	ProbeVarUnusedProbeType      = "unused_probe_type"
 	ProbeVarUnusedSectionHdr     = "unused_section_hdr"
+	ProbeVarUnusedSectionOwner   = "unused_section_owner"
 	ProbeVarUnusedSkbDataRef     = "unused_skb_data_ref"
 	ProbeVarUnusedSkbDrop        = "unused_skb_drop"
 	ProbeVarUnusedSkbGso         = "unused_skb_gso"
 	ProbeVarUnusedSkbMeta        = "unused_skb_meta"
 	ProbeVarUnusedSkbPacket      = "unused_skb_packet"
+	ProbeVarUnusedSkbSection     = "unused_skb_section"
 	ProbeVarUnusedSkbTracking    = "unused_skb_tracking"
 	ProbeVarUnusedSkbVlan        = "unused_skb_vlan"
 	ProbeVarUseCookie            = "use_cookie"
@@ -273,30 +337,36 @@ type ProbeMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ProbeVariableSpecs struct {
-	ArgDev            *ebpf.VariableSpec `ebpf:"arg_dev"`
-	ArgDropReason     *ebpf.VariableSpec `ebpf:"arg_drop_reason"`
-	ArgNet            *ebpf.VariableSpec `ebpf:"arg_net"`
-	ArgSkb            *ebpf.VariableSpec `ebpf:"arg_skb"`
-	Collectors        *ebpf.VariableSpec `ebpf:"collectors"`
-	Nargs             *ebpf.VariableSpec `ebpf:"nargs"`
-	NoStack           *ebpf.VariableSpec `ebpf:"no_stack"`
-	ProbeId           *ebpf.VariableSpec `ebpf:"probe_id"`
-	SkbSections       *ebpf.VariableSpec `ebpf:"skb_sections"`
-	UnusedCtConn      *ebpf.VariableSpec `ebpf:"unused_ct_conn"`
-	UnusedCtMeta      *ebpf.VariableSpec `ebpf:"unused_ct_meta"`
-	UnusedDev         *ebpf.VariableSpec `ebpf:"unused_dev"`
-	UnusedEventHdr    *ebpf.VariableSpec `ebpf:"unused_event_hdr"`
-	UnusedNs          *ebpf.VariableSpec `ebpf:"unused_ns"`
-	UnusedSectionHdr  *ebpf.VariableSpec `ebpf:"unused_section_hdr"`
-	UnusedSkbDataRef  *ebpf.VariableSpec `ebpf:"unused_skb_data_ref"`
-	UnusedSkbDrop     *ebpf.VariableSpec `ebpf:"unused_skb_drop"`
-	UnusedSkbGso      *ebpf.VariableSpec `ebpf:"unused_skb_gso"`
-	UnusedSkbMeta     *ebpf.VariableSpec `ebpf:"unused_skb_meta"`
-	UnusedSkbPacket   *ebpf.VariableSpec `ebpf:"unused_skb_packet"`
-	UnusedSkbTracking *ebpf.VariableSpec `ebpf:"unused_skb_tracking"`
-	UnusedSkbVlan     *ebpf.VariableSpec `ebpf:"unused_skb_vlan"`
-	UseCookie         *ebpf.VariableSpec `ebpf:"use_cookie"`
-	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	ArgDev             *ebpf.VariableSpec `ebpf:"arg_dev"`
+	ArgDropReason      *ebpf.VariableSpec `ebpf:"arg_drop_reason"`
+	ArgNet             *ebpf.VariableSpec `ebpf:"arg_net"`
+	ArgSkb             *ebpf.VariableSpec `ebpf:"arg_skb"`
+	Collectors         *ebpf.VariableSpec `ebpf:"collectors"`
+	Nargs              *ebpf.VariableSpec `ebpf:"nargs"`
+	NoStack            *ebpf.VariableSpec `ebpf:"no_stack"`
+	ProbeId            *ebpf.VariableSpec `ebpf:"probe_id"`
+	SkbSections        *ebpf.VariableSpec `ebpf:"skb_sections"`
+	UnusedCollectorBit *ebpf.VariableSpec `ebpf:"unused_collector_bit"`
+	UnusedCtConn       *ebpf.VariableSpec `ebpf:"unused_ct_conn"`
+	UnusedCtMeta       *ebpf.VariableSpec `ebpf:"unused_ct_meta"`
+	UnusedCtSection    *ebpf.VariableSpec `ebpf:"unused_ct_section"`
+	UnusedDev          *ebpf.VariableSpec `ebpf:"unused_dev"`
+	UnusedEventHdr     *ebpf.VariableSpec `ebpf:"unused_event_hdr"`
+	UnusedNs           *ebpf.VariableSpec `ebpf:"unused_ns"`
+	UnusedProbeFlag    *ebpf.VariableSpec `ebpf:"unused_probe_flag"`
+	UnusedProbeType    *ebpf.VariableSpec `ebpf:"unused_probe_type"`
+	UnusedSectionHdr   *ebpf.VariableSpec `ebpf:"unused_section_hdr"`
+	UnusedSectionOwner *ebpf.VariableSpec `ebpf:"unused_section_owner"`
+	UnusedSkbDataRef   *ebpf.VariableSpec `ebpf:"unused_skb_data_ref"`
+	UnusedSkbDrop      *ebpf.VariableSpec `ebpf:"unused_skb_drop"`
+	UnusedSkbGso       *ebpf.VariableSpec `ebpf:"unused_skb_gso"`
+	UnusedSkbMeta      *ebpf.VariableSpec `ebpf:"unused_skb_meta"`
+	UnusedSkbPacket    *ebpf.VariableSpec `ebpf:"unused_skb_packet"`
+	UnusedSkbSection   *ebpf.VariableSpec `ebpf:"unused_skb_section"`
+	UnusedSkbTracking  *ebpf.VariableSpec `ebpf:"unused_skb_tracking"`
+	UnusedSkbVlan      *ebpf.VariableSpec `ebpf:"unused_skb_vlan"`
+	UseCookie          *ebpf.VariableSpec `ebpf:"use_cookie"`
+	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // ProbeObjects contains all objects after they have been loaded into the kernel.
@@ -346,30 +416,36 @@ func (m *ProbeMaps) Close() error {
 //
 // It can be passed to LoadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ProbeVariables struct {
-	ArgDev            *ebpf.Variable `ebpf:"arg_dev"`
-	ArgDropReason     *ebpf.Variable `ebpf:"arg_drop_reason"`
-	ArgNet            *ebpf.Variable `ebpf:"arg_net"`
-	ArgSkb            *ebpf.Variable `ebpf:"arg_skb"`
-	Collectors        *ebpf.Variable `ebpf:"collectors"`
-	Nargs             *ebpf.Variable `ebpf:"nargs"`
-	NoStack           *ebpf.Variable `ebpf:"no_stack"`
-	ProbeId           *ebpf.Variable `ebpf:"probe_id"`
-	SkbSections       *ebpf.Variable `ebpf:"skb_sections"`
-	UnusedCtConn      *ebpf.Variable `ebpf:"unused_ct_conn"`
-	UnusedCtMeta      *ebpf.Variable `ebpf:"unused_ct_meta"`
-	UnusedDev         *ebpf.Variable `ebpf:"unused_dev"`
-	UnusedEventHdr    *ebpf.Variable `ebpf:"unused_event_hdr"`
-	UnusedNs          *ebpf.Variable `ebpf:"unused_ns"`
-	UnusedSectionHdr  *ebpf.Variable `ebpf:"unused_section_hdr"`
-	UnusedSkbDataRef  *ebpf.Variable `ebpf:"unused_skb_data_ref"`
-	UnusedSkbDrop     *ebpf.Variable `ebpf:"unused_skb_drop"`
-	UnusedSkbGso      *ebpf.Variable `ebpf:"unused_skb_gso"`
-	UnusedSkbMeta     *ebpf.Variable `ebpf:"unused_skb_meta"`
-	UnusedSkbPacket   *ebpf.Variable `ebpf:"unused_skb_packet"`
-	UnusedSkbTracking *ebpf.Variable `ebpf:"unused_skb_tracking"`
-	UnusedSkbVlan     *ebpf.Variable `ebpf:"unused_skb_vlan"`
-	UseCookie         *ebpf.Variable `ebpf:"use_cookie"`
-	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
+	ArgDev             *ebpf.Variable `ebpf:"arg_dev"`
+	ArgDropReason      *ebpf.Variable `ebpf:"arg_drop_reason"`
+	ArgNet             *ebpf.Variable `ebpf:"arg_net"`
+	ArgSkb             *ebpf.Variable `ebpf:"arg_skb"`
+	Collectors         *ebpf.Variable `ebpf:"collectors"`
+	Nargs              *ebpf.Variable `ebpf:"nargs"`
+	NoStack            *ebpf.Variable `ebpf:"no_stack"`
+	ProbeId            *ebpf.Variable `ebpf:"probe_id"`
+	SkbSections        *ebpf.Variable `ebpf:"skb_sections"`
+	UnusedCollectorBit *ebpf.Variable `ebpf:"unused_collector_bit"`
+	UnusedCtConn       *ebpf.Variable `ebpf:"unused_ct_conn"`
+	UnusedCtMeta       *ebpf.Variable `ebpf:"unused_ct_meta"`
+	UnusedCtSection    *ebpf.Variable `ebpf:"unused_ct_section"`
+	UnusedDev          *ebpf.Variable `ebpf:"unused_dev"`
+	UnusedEventHdr     *ebpf.Variable `ebpf:"unused_event_hdr"`
+	UnusedNs           *ebpf.Variable `ebpf:"unused_ns"`
+	UnusedProbeFlag    *ebpf.Variable `ebpf:"unused_probe_flag"`
+	UnusedProbeType    *ebpf.Variable `ebpf:"unused_probe_type"`
+	UnusedSectionHdr   *ebpf.Variable `ebpf:"unused_section_hdr"`
+	UnusedSectionOwner *ebpf.Variable `ebpf:"unused_section_owner"`
+	UnusedSkbDataRef   *ebpf.Variable `ebpf:"unused_skb_data_ref"`
+	UnusedSkbDrop      *ebpf.Variable `ebpf:"unused_skb_drop"`
+	UnusedSkbGso       *ebpf.Variable `ebpf:"unused_skb_gso"`
+	UnusedSkbMeta      *ebpf.Variable `ebpf:"unused_skb_meta"`
+	UnusedSkbPacket    *ebpf.Variable `ebpf:"unused_skb_packet"`
+	UnusedSkbSection   *ebpf.Variable `ebpf:"unused_skb_section"`
+	UnusedSkbTracking  *ebpf.Variable `ebpf:"unused_skb_tracking"`
+	UnusedSkbVlan      *ebpf.Variable `ebpf:"unused_skb_vlan"`
+	UseCookie          *ebpf.Variable `ebpf:"use_cookie"`
+	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // ProbePrograms contains all programs after they have been loaded into the kernel.

@@ -18,6 +18,9 @@ type Kernel interface {
 	Symbols() (*Symbols, error)
 	// Types is the kernel's BTF.
 	Types() (*btf.Spec, error)
+	// ModuleTypes is the BTF of a loaded module, with the kernel's types
+	// as its base.
+	ModuleTypes(module string) (*btf.Spec, error)
 }
 
 type hostKernel struct{}
@@ -48,3 +51,7 @@ func parseEvents(data string) []string {
 func (hostKernel) Tracepoints() ([]string, error) { return hostTracepoints() }
 func (hostKernel) Symbols() (*Symbols, error)     { return HostSymbols() }
 func (hostKernel) Types() (*btf.Spec, error)      { return btf.LoadKernelSpec() }
+
+func (hostKernel) ModuleTypes(module string) (*btf.Spec, error) {
+	return btf.LoadKernelModuleSpec(module)
+}

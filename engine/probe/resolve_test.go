@@ -2,6 +2,8 @@ package probe
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -19,6 +21,9 @@ type snapshot struct {
 func (s snapshot) Tracepoints() ([]string, error) { return s.events, nil }
 func (s snapshot) Symbols() (*Symbols, error)     { return ParseKallsyms(strings.NewReader(s.syms)) }
 func (s snapshot) Types() (*btf.Spec, error)      { return s.types, nil }
+func (s snapshot) ModuleTypes(m string) (*btf.Spec, error) {
+	return nil, fmt.Errorf("module %s: %w", m, os.ErrNotExist)
+}
 
 func newSnapshot(t *testing.T) snapshot {
 	t.Helper()
