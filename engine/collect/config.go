@@ -54,7 +54,6 @@ type Config struct {
 	Backends []string
 	// Cmdline is recorded in the startup event.
 	Cmdline string
-	// Log receives progress and warnings (Retis-style lines with
-	// NewLogHandler); nil discards them.
+	// Log receives progress and warnings; slog.Default() when nil.
 	Log *slog.Logger
 }

@@ -39,7 +39,7 @@ type Stats struct {
 func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	log := cfg.Log
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = slog.Default()
 	}
 	if err := checkPrivileges(); err != nil {
 		return nil, err
