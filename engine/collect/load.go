@@ -115,7 +115,7 @@ func (o *objects) Program(role probe.Program, t *probe.Target) (*ebpf.Program, e
 		if p, ok := o.shared[role]; ok {
 			return p, nil
 		}
-		p, err := o.load(role, nil, map[string]any{"use_cookie": uint8(1)})
+		p, err := o.load(programNames[role], nil, map[string]any{"use_cookie": uint8(1)})
 		if err != nil {
 			return nil, err
 		}
@@ -126,20 +126,27 @@ func (o *objects) Program(role probe.Program, t *probe.Target) (*ebpf.Program, e
 	if !ok {
 		return nil, fmt.Errorf("no probe entry for %s", t)
 	}
-	return o.load(role, t, map[string]any{
+	vars := map[string]any{
 		"probe_id":        e.id,
 		"nargs":           uint32(t.Args.Count),
 		"arg_skb":         int32(t.Args.Skb),
 		"arg_drop_reason": int32(t.Args.DropReason),
 		"arg_dev":         int32(t.Args.Dev),
 		"arg_net":         int32(t.Args.Net),
-	})
+	}
+	if role == probe.ProgTpBTF || role == probe.ProgFentry || role == probe.ProgFexit {
+		vars[attachTo] = t.Func
+	}
+	return o.load(programNames[role], t, vars)
 }
+
+// attachTo is a pseudo-variable naming the function or tracepoint a
+// program is loaded for.
+const attachTo = "@attach_to"
 
 // load loads one program with the shared maps, the global constants and
 // vars.
-func (o *objects) load(role probe.Program, t *probe.Target, vars map[string]any) (*ebpf.Program, error) {
-	name := programNames[role]
+func (o *objects) load(name string, t *probe.Target, vars map[string]any) (*ebpf.Program, error) {
 	spec := o.spec.Copy()
 	for n := range spec.Programs {
 		if n != name {
@@ -147,11 +154,12 @@ func (o *objects) load(role probe.Program, t *probe.Target, vars map[string]any)
 		}
 	}
 	ps := spec.Programs[name]
-	if t != nil && (role == probe.ProgTpBTF || role == probe.ProgFentry || role == probe.ProgFexit) {
-		ps.AttachTo = t.Func
-	}
 	for _, set := range []map[string]any{o.consts, vars} {
 		for n, v := range set {
+			if n == attachTo {
+				ps.AttachTo = v.(string)
+				continue
+			}
 			if err := spec.Variables[n].Set(v); err != nil {
 				return nil, fmt.Errorf("set %s: %w", n, err)
 			}
@@ -167,6 +175,9 @@ func (o *objects) load(role probe.Program, t *probe.Target, vars map[string]any)
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			o.log.Debug("verifier log", "program", name, "log", fmt.Sprintf("%+v", ve))
+		}
+		if t != nil {
+			return nil, fmt.Errorf("load %s for %s: %w", name, t, err)
 		}
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
