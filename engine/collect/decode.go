@@ -106,14 +106,18 @@ func comm(c *[16]int8) string {
 // stacks resolves stack ids to symbolized frames, once per id: a stack id
 // always names the same stack (the map never evicts).
 type stacks struct {
-	m     *ebpf.Map
-	syms  *probe.Symbols
-	mu    sync.Mutex
-	cache map[int32][]string
+	lookup func(id int32, ips *[perfMaxStackDepth]uint64) error
+	syms   *probe.Symbols
+	mu     sync.Mutex
+	cache  map[int32][]string
 }
 
 func newStacks(m *ebpf.Map, syms *probe.Symbols) *stacks {
-	return &stacks{m: m, syms: syms, cache: map[int32][]string{}}
+	return &stacks{
+		lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error { return m.Lookup(uint32(id), ips) },
+		syms:   syms,
+		cache:  map[int32][]string{},
+	}
 }
 
 func (s *stacks) resolve(id int32) []string {
@@ -123,7 +127,7 @@ func (s *stacks) resolve(id int32) []string {
 		return st
 	}
 	var ips [perfMaxStackDepth]uint64
-	if err := s.m.Lookup(uint32(id), &ips); err != nil {
+	if err := s.lookup(id, &ips); err != nil {
 		return nil
 	}
 	var out []string

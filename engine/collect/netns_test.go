@@ -197,3 +197,5 @@ func run(t *testing.T, name string, args ...string) {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 }
+
+func isRoot() bool { return os.Geteuid() == 0 }
