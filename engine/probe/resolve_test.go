@@ -203,3 +203,39 @@ func TestResolveHost(t *testing.T) {
 		t.Errorf("tp:net:* gave only %s", names(ts))
 	}
 }
+
+// Every kernel function taking an skb is a kprobe target, with the skb
+// found; the same functions come back for a narrower pattern.
+func TestResolveHostFunctions(t *testing.T) {
+	requireRoot(t)
+	all, err := Resolve(HostKernel(), Spec{Kind: Kprobe, Target: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 100 {
+		t.Fatalf("only %d functions take an skb", len(all))
+	}
+	var tcp []string
+	for _, tg := range all {
+		if tg.Args.Skb < 0 || tg.Symbol == "" {
+			t.Errorf("%s: args %+v symbol %q", tg, tg.Args, tg.Symbol)
+		}
+		if strings.HasPrefix(tg.Name, "tcp_v4_") {
+			tcp = append(tcp, tg.Name)
+		}
+	}
+	some, err := Resolve(HostKernel(), Spec{Kind: Kprobe, Target: "tcp_v4_*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(some) == "" || len(some) != len(tcp) {
+		t.Errorf("tcp_v4_* gave %s, the full list has %v", names(some), tcp)
+	}
+	ip, err := Resolve(HostKernel(), Spec{Kind: Kprobe, Target: "ip_rcv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip[0].Args.Skb != 0 || ip[0].Args.Dev != 1 {
+		t.Errorf("ip_rcv args %+v", ip[0].Args)
+	}
+}
