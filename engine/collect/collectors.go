@@ -36,6 +36,11 @@ func newCollector(name string, cfg *Config) (collector.Collector, error) {
 	return nil, fmt.Errorf("unknown collector %q (known: %s)", name, strings.Join(CollectorNames, ", "))
 }
 
+// autoCollectors reports whether the collectors are left to -c auto.
+func autoCollectors(cfg *Config) bool {
+	return len(cfg.Collectors) == 0 || len(cfg.Collectors) == 1 && cfg.Collectors[0] == "auto"
+}
+
 // Skipped is a collector -c auto left out, and why.
 type Skipped struct {
 	Name   string
@@ -48,10 +53,7 @@ type Skipped struct {
 // error.
 func selectCollectors(cfg *Config, k probe.Kernel) ([]collector.Collector, []Skipped, error) {
 	names := cfg.Collectors
-	auto := len(names) == 0
-	if len(names) == 1 && names[0] == "auto" {
-		auto = true
-	}
+	auto := autoCollectors(cfg)
 	if auto {
 		names = CollectorNames
 	}

@@ -6,7 +6,9 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-// DefaultProbes are attached when a collection names none.
+// DefaultProbes are attached when a collection names no probe and leaves
+// the collectors to -c auto (as Retis does: explicit collectors bring
+// their own probes).
 var DefaultProbes = []string{"tp:net:netif_receive_skb", "tp:net:net_dev_start_xmit"}
 
 // DefaultRingSize is the default ring buffer size: about 40k events with
@@ -19,7 +21,7 @@ type Config struct {
 	// for every collector whose requirements hold.
 	Collectors []string
 	// Probes as `[TYPE:]TARGET[/stack]` specs; DefaultProbes when empty
-	// (collectors add their own either way).
+	// with auto collectors. Collectors add their own either way.
 	Probes []string
 	// Filter is the -f packet filter and Meta the -m metadata filter.
 	// They take effect through Patches, which engine/filter provides.

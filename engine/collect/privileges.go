@@ -9,7 +9,7 @@ import (
 
 // ErrPrivileges is returned when the process may not load and attach BPF
 // programs.
-var ErrPrivileges = errors.New("collecting needs root, or the CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN capabilities")
+var ErrPrivileges = errors.New("loading BPF programs needs root, or the CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN capabilities")
 
 // checkPrivileges fails with one clear error when the effective
 // capabilities cannot load tracing programs and read kernel addresses.

@@ -54,7 +54,7 @@ var noTracking = map[string]bool{"net:net_dev_xmit": true}
 // the core tracking ones into one list without duplicates.
 func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *slog.Logger) ([]*probeEntry, error) {
 	specs := cfg.Probes
-	if len(specs) == 0 {
+	if len(specs) == 0 && autoCollectors(cfg) {
 		specs = DefaultProbes
 	}
 	for _, c := range cols {
