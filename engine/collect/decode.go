@@ -32,6 +32,17 @@ type decoder struct {
 	probes []probeInfo
 	owners [256]collector.Collector
 	stacks *stacks
+	comms  collector.Names
+}
+
+// eventSlab holds the parts of an event every record has, allocated at
+// once.
+type eventSlab struct {
+	event  events.Event
+	common events.Common
+	task   events.Task
+	kernel events.Kernel
+	cpu    uint32
 }
 
 func newDecoder(entries []*probeEntry, cols []collector.Collector, st *stacks) *decoder {
@@ -57,19 +68,19 @@ func (d *decoder) decode(rec []byte) (*events.Event, error) {
 		return nil, fmt.Errorf("%w: unknown probe id %d", errBadRecord, hdr.ProbeId)
 	}
 	p := &d.probes[hdr.ProbeId]
-	cpu := hdr.Cpu
-	e := &events.Event{
-		Common: &events.Common{
-			Timestamp: hdr.Timestamp,
-			SmpID:     &cpu,
-			Task: &events.Task{
-				Pid:  int32(uint32(hdr.PidTgid)),
-				Tgid: int32(hdr.PidTgid >> 32),
-				Comm: comm(&hdr.Comm),
-			},
+	sl := &eventSlab{
+		common: events.Common{Timestamp: hdr.Timestamp},
+		task: events.Task{
+			Pid:  int32(uint32(hdr.PidTgid)),
+			Tgid: int32(hdr.PidTgid >> 32),
+			Comm: d.comms.Get((*[16]byte)(unsafe.Pointer(&hdr.Comm))),
 		},
-		Kernel: &events.Kernel{Symbol: p.symbol, ProbeType: p.probeType},
+		kernel: events.Kernel{Symbol: p.symbol, ProbeType: p.probeType},
+		cpu:    hdr.Cpu,
 	}
+	sl.common.SmpID, sl.common.Task = &sl.cpu, &sl.task
+	e := &sl.event
+	e.Common, e.Kernel = &sl.common, &sl.kernel
 	if hdr.StackId >= 0 && d.stacks != nil {
 		e.Kernel.StackTrace = d.stacks.resolve(hdr.StackId)
 	}
@@ -91,16 +102,6 @@ func (d *decoder) decode(rec []byte) (*events.Event, error) {
 		off = start + (int(sh.Size)+7)&^7
 	}
 	return e, nil
-}
-
-func comm(c *[16]int8) string {
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c))
-	for i, x := range b {
-		if x == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // stacks resolves stack ids to symbolized frames, once per id: a stack id

@@ -57,11 +57,14 @@ func (b *batch) len() int { return max(len(b.offs)-1, 0) }
 // pipeline decodes and encodes records on several goroutines and writes
 // them out in ring buffer order.
 type pipeline struct {
-	dec       *decoder
-	file      *events.Writer
-	sinks     []Sink
-	stopAfter uint64
-	log       *slog.Logger
+	dec  *decoder
+	file *events.Writer
+	// wholeBatches lets the writer hand a batch's lines to the file in
+	// one call (no rotation to split them, no event limit to cut them).
+	wholeBatches bool
+	sinks        []Sink
+	stopAfter    uint64
+	log          *slog.Logger
 	// stop is called once when stopAfter events were written or a sink
 	// failed.
 	stop func()
@@ -97,9 +100,15 @@ func (p *pipeline) dispatch(b *batch) {
 	p.work <- b
 }
 
+// recordSource is what the pipeline reads: a *ringbuf.Reader.
+type recordSource interface {
+	ReadInto(*ringbuf.Record) error
+	SetDeadline(time.Time)
+}
+
 // read moves records from the ring buffer into batches until the reader
 // is flushed (after the probes are detached) or closed.
-func (p *pipeline) read(rd *ringbuf.Reader) {
+func (p *pipeline) read(rd recordSource) {
 	defer close(p.work)
 	defer close(p.order)
 	var rec ringbuf.Record
@@ -170,6 +179,14 @@ func (p *pipeline) write() {
 	for b := range p.order {
 		<-b.done
 		n := max(len(b.lines), len(b.evs))
+		if !stopped && p.wholeBatches && len(p.sinks) == 0 && n > 0 {
+			if err := p.file.WriteRaw(b.json); err != nil {
+				p.fail(err)
+				stopped = true
+			}
+			p.processed.Add(uint64(n))
+			n = 0
+		}
 		if !stopped {
 			start := 0
 			for i := 0; i < n; i++ {
@@ -212,7 +229,7 @@ func (p *pipeline) fail(err error) {
 }
 
 // run starts the pipeline; the returned function waits for it to finish.
-func (p *pipeline) run(rd *ringbuf.Reader) (wait func() error) {
+func (p *pipeline) run(rd recordSource) (wait func() error) {
 	var wg sync.WaitGroup
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	for range workers {

@@ -144,6 +144,7 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	}
 	dec := newDecoder(entries, cols, newStacks(objs.maps["stack_map"], syms))
 	p := newPipeline(dec, file, sinks, cfg.StopAfter, stop, log)
+	p.wholeBatches = cfg.OutRotate == 0 && cfg.StopAfter == 0
 	wait := p.run(rd)
 	go trackingGC(runCtx, objs.maps["tracking_map"], log)
 

@@ -3,6 +3,8 @@
 package dev
 
 import (
+	"unsafe"
+
 	"github.com/retis-go/retis/bpf"
 	"github.com/retis-go/retis/engine/collector"
 	"github.com/retis-go/retis/engine/events"
@@ -13,7 +15,9 @@ import (
 const Name = "dev"
 
 // Collector is the dev collector.
-type Collector struct{}
+type Collector struct {
+	names collector.Names
+}
 
 // New returns the collector.
 func New() *Collector { return &Collector{} }
@@ -35,23 +39,21 @@ func (*Collector) Probes() []string { return nil }
 
 // Decode implements collector.Collector. rx_ifindex is left out when the
 // skb has not been received on any device yet (skb_iif 0), as Retis does.
-func (*Collector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(_ uint8, data []byte, e *events.Event) error {
 	raw, err := collector.As[bpf.ProbeDevEvent](data)
 	if err != nil {
 		return err
 	}
-	name := make([]byte, 0, len(raw.Name))
-	for _, c := range raw.Name {
-		if c == 0 {
-			break
-		}
-		name = append(name, byte(c))
+	d := &struct {
+		events.Dev
+		rx uint32
+	}{
+		Dev: events.Dev{Name: c.names.Get((*[16]byte)(unsafe.Pointer(&raw.Name))), Ifindex: raw.Ifindex},
+		rx:  raw.RxIfindex,
 	}
-	d := &events.Dev{Name: string(name), Ifindex: raw.Ifindex}
-	if raw.RxIfindex != 0 {
-		rx := raw.RxIfindex
-		d.RxIfindex = &rx
+	if d.rx != 0 {
+		d.RxIfindex = &d.rx
 	}
-	e.Dev = d
+	e.Dev = &d.Dev
 	return nil
 }

@@ -59,11 +59,13 @@ func (c *Collector) Decode(_ uint8, data []byte, e *events.Event) error {
 	if err != nil {
 		return err
 	}
-	n := &events.Netns{Inum: raw.Inum}
+	n := &struct {
+		events.Netns
+		cookie uint64
+	}{Netns: events.Netns{Inum: raw.Inum}, cookie: raw.Cookie}
 	if c.cookie {
-		cookie := raw.Cookie
-		n.Cookie = &cookie
+		n.Cookie = &n.cookie
 	}
-	e.Netns = n
+	e.Netns = &n.Netns
 	return nil
 }

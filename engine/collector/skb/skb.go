@@ -90,11 +90,13 @@ func (c *Collector) Decode(kind uint8, data []byte, e *events.Event) error {
 			return err
 		}
 		n := min(int(raw.CaptureLen), len(raw.Packet))
-		e.Packet = &events.Packet{
-			Len:        raw.Len,
-			CaptureLen: uint32(n),
-			Data:       append([]byte(nil), raw.Packet[:n]...),
-		}
+		p := &struct {
+			events.Packet
+			data [len(raw.Packet)]byte
+		}{Packet: events.Packet{Len: raw.Len, CaptureLen: uint32(n)}}
+		copy(p.data[:], raw.Packet[:n])
+		p.Data = p.data[:n:n]
+		e.Packet = &p.Packet
 	case secVlan:
 		raw, err := collector.As[bpf.ProbeSkbVlanEvent](data)
 		if err != nil {
