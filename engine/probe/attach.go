@@ -69,6 +69,15 @@ type Attacher struct {
 	Log *slog.Logger
 	// IDs gives each target's attach cookie.
 	IDs map[*Target]uint32
+	// Supported overrides the backends' feature probes (tests).
+	Supported func(Backend) error
+}
+
+func (a *Attacher) supported(b Backend) error {
+	if a.Supported != nil {
+		return a.Supported(b)
+	}
+	return b.Supported()
 }
 
 func (a *Attacher) backends(k Kind) []Backend {
@@ -109,7 +118,7 @@ func (a *Attacher) Attach(targets []*Target) []Result {
 			if len(idx) == 0 {
 				break
 			}
-			if err := b.Supported(); err != nil {
+			if err := a.supported(b); err != nil {
 				reason := fmt.Sprintf("%s: %s", b, strings.TrimPrefix(err.Error(), ebpf.ErrNotSupported.Error()+": "))
 				a.log().Debug("skipping probe backend", "backend", b.String(), "kind", kind.String(), "reason", err)
 				for _, i := range idx {
