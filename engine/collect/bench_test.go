@@ -90,6 +90,7 @@ func newProducer(tb testing.TB, out string) *producer {
 	p.ctx, p.stop = context.WithCancel(context.Background())
 	dec := newDecoder([]*probeEntry{entry}, cols, nil)
 	p.pipe = newPipeline(dec, p.file, nil, 0, p.stop, log)
+	p.pipe.wholeBatches = true // as Run does without rotation or --stop-after
 	p.wait = p.pipe.run(p.rd)
 	return p
 }
