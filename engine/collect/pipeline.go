@@ -2,6 +2,7 @@ package collect
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
@@ -75,6 +76,7 @@ type pipeline struct {
 
 	processed   atomic.Uint64
 	decodeFails atomic.Uint64
+	mu          sync.Mutex
 	err         error
 }
 
@@ -133,7 +135,7 @@ func (p *pipeline) read(rd recordSource) {
 			continue
 		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, ringbuf.ErrClosed):
 		default:
-			p.log.Error("reading the ring buffer failed", "error", err)
+			p.fail(fmt.Errorf("read ring buffer: %w", err))
 		}
 		if b.len() > 0 {
 			p.dispatch(b)
@@ -222,9 +224,11 @@ func (p *pipeline) write() {
 }
 
 func (p *pipeline) fail(err error) {
+	p.mu.Lock()
 	if p.err == nil {
 		p.err = err
 	}
+	p.mu.Unlock()
 	p.stop()
 }
 
@@ -244,6 +248,8 @@ func (p *pipeline) run(rd recordSource) (wait func() error) {
 	return func() error {
 		wg.Wait()
 		<-done
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		return p.err
 	}
 }
