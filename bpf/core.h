@@ -1,0 +1,146 @@
+/* The probe core every hook front-end ends in: filters, core tracking,
+ * then the sections of every enabled collector.
+ */
+#ifndef __RETIS_CORE_H__
+#define __RETIS_CORE_H__
+
+#include "common.h"
+#include "events.h"
+#include "filter.h"
+#include "skbutil.h"
+#include "tracking.h"
+#include "skb.h"
+#include "skb_drop.h"
+#include "skb_tracking.h"
+#include "dev.h"
+#include "ns.h"
+#include "ct.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROBE_MAX);
+	__type(key, u32);
+	__type(value, struct probe_config);
+} probe_configs SEC(".maps");
+
+/* PERF_MAX_STACK_DEPTH (127) entries per stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, 127 * sizeof(u64));
+} stack_map SEC(".maps");
+
+/* Does the packet match the -f and -m filters? A packet already tracked
+ * always does: it matched once, and its bytes may no longer (NAT).
+ */
+static __always_inline bool packet_matches(struct sk_buff *skb)
+{
+	unsigned char *head;
+	long len;
+	u16 off;
+
+	if (tracking_lookup(skb))
+		return true;
+
+	head = BPF_CORE_READ(skb, head);
+	if (skb_mac_valid(skb)) {
+		off = BPF_CORE_READ(skb, mac_header);
+		len = skb_readable_from(skb, off);
+		if (len < 0)
+			len = 0;
+		if (!retis_filter_l2(head + off, len))
+			return false;
+	} else if (skb_net_valid(skb)) {
+		off = BPF_CORE_READ(skb, network_header);
+		len = skb_readable_from(skb, off);
+		if (len < 0)
+			len = 0;
+		if (!retis_filter_l3(head + off, len))
+			return false;
+	} else {
+		return false;
+	}
+	return retis_filter_meta(skb) != 0;
+}
+
+/* Set when the context cannot give a stack (test_run tc programs). */
+const volatile u8 no_stack = 0;
+
+static __always_inline void fill_header(struct event_buf *buf,
+					struct probe_ctx *ctx)
+{
+	struct event_hdr *h = (struct event_hdr *)buf->data;
+
+	h->timestamp = ctx->timestamp;
+	h->pid_tgid = bpf_get_current_pid_tgid();
+	h->probe_id = ctx->probe_id;
+	h->stack_id = -1;
+	if (ctx->flags & PROBE_F_STACK && !no_stack)
+		h->stack_id = bpf_get_stackid(ctx->orig_ctx, &stack_map,
+					      BPF_F_FAST_STACK_CMP);
+	h->cpu = bpf_get_smp_processor_id();
+	h->probe_type = ctx->type;
+	h->pad[0] = h->pad[1] = h->pad[2] = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	buf->size = sizeof(*h);
+}
+
+/* Runs after the front-end filled ctx (probe id, skb and other
+ * arguments).
+ */
+static __always_inline int probe_core(struct probe_ctx *ctx)
+{
+	struct probe_config *cfg;
+	struct event_buf *buf;
+	bool matched = false;
+
+	cfg = bpf_map_lookup_elem(&probe_configs, &ctx->probe_id);
+	if (!cfg)
+		return 0;
+	ctx->flags = cfg->flags;
+
+	/* No skb, no packet to follow; such probes exist only for
+	 * collectors reading their own arguments, none of which is built
+	 * in yet.
+	 */
+	if (!ctx->skb)
+		return 0;
+
+	matched = packet_matches(ctx->skb);
+	if (!matched)
+		return 0;
+
+	tracking_start(ctx);
+
+	if (ctx->flags & PROBE_F_NO_EVENT)
+		goto end;
+
+	buf = event_get();
+	if (!buf) {
+		count_lost(ctx->probe_id);
+		goto end;
+	}
+	fill_header(buf, ctx);
+
+	if (collectors & COLLECTOR_SKB_TRACKING)
+		collect_skb_tracking(buf, ctx->skb);
+	if (collectors & COLLECTOR_SKB_DROP)
+		collect_skb_drop(buf, ctx);
+	if (collectors & COLLECTOR_SKB)
+		collect_skb(buf, ctx->skb);
+	if (collectors & COLLECTOR_NS)
+		collect_ns(buf, ctx);
+	if (collectors & COLLECTOR_DEV)
+		collect_dev(buf, ctx);
+	if (collectors & COLLECTOR_CT)
+		collect_ct(buf, ctx->skb);
+
+	event_send(buf, ctx->probe_id);
+	event_put();
+end:
+	tracking_end(ctx);
+	return 0;
+}
+
+#endif /* __RETIS_CORE_H__ */

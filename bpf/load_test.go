@@ -1,0 +1,99 @@
+package bpf
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cilium/ebpf"
+)
+
+// Every front-end must pass the verifier of the running kernel with all
+// collectors on, or the kernel must lack its program type.
+func TestProgramsLoad(t *testing.T) {
+	for _, tc := range []struct{ prog, attach string }{
+		{"probe_tp_btf", "kfree_skb"},
+		{"probe_raw_tp", ""},
+		{"probe_fentry", "kfree_skb_reason"},
+		{"probe_fexit", "kfree_skb_reason"},
+		{"probe_kprobe", ""},
+		{"probe_kprobe_multi", ""},
+		{"probe_kretprobe_entry", ""},
+		{"probe_kretprobe", ""},
+		{"probe_bench", ""},
+	} {
+		t.Run(tc.prog, func(t *testing.T) {
+			spec, err := LoadProbe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range spec.Programs {
+				if name != tc.prog {
+					delete(spec.Programs, name)
+				}
+			}
+			if tc.attach != "" {
+				spec.Programs[tc.prog].AttachTo = tc.attach
+			}
+			set := func(n string, v any) {
+				t.Helper()
+				if err := spec.Variables[n].Set(v); err != nil {
+					t.Fatal(n, err)
+				}
+			}
+			// skb:kfree_skb's arguments: skb, location, reason, rx_sk.
+			set("nargs", uint32(4))
+			set("arg_skb", int32(0))
+			set("arg_drop_reason", int32(2))
+			set("collectors", uint32(0x3f))
+			set("skb_sections", uint32(0x3e))
+			switch tc.prog {
+			case "probe_bench":
+				set("no_stack", uint8(1))
+			case "probe_kprobe", "probe_kretprobe", "probe_kretprobe_entry", "probe_kprobe_multi":
+				set("use_cookie", uint8(1))
+			}
+			coll, err := ebpf.NewCollection(spec)
+			if errors.Is(err, ebpf.ErrNotSupported) {
+				t.Skipf("kernel cannot load %s: %v", tc.prog, err)
+			}
+			if err != nil {
+				var ve *ebpf.VerifierError
+				if errors.As(err, &ve) {
+					t.Fatalf("%+v", ve)
+				}
+				t.Fatal(err)
+			}
+			coll.Close()
+		})
+	}
+}
+
+// engine/filter replaces these subprograms by name: every probe program
+// must keep them as real, called functions.
+func TestFilterPlaceholders(t *testing.T) {
+	spec, err := LoadProbe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, prog := range spec.Programs {
+		if name == "probe_kretprobe_entry" {
+			// Only saves arguments for probe_kretprobe, which filters.
+			continue
+		}
+		found := map[string]bool{}
+		called := map[string]bool{}
+		for _, ins := range prog.Instructions {
+			if sym := ins.Symbol(); sym != "" {
+				found[sym] = true
+			}
+			if ins.IsFunctionCall() {
+				called[ins.Reference()] = true
+			}
+		}
+		for _, f := range []string{"retis_filter_l2", "retis_filter_l3", "retis_filter_meta"} {
+			if !found[f] || !called[f] {
+				t.Errorf("%s: %s defined %v, called %v", name, f, found[f], called[f])
+			}
+		}
+	}
+}

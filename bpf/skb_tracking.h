@@ -1,0 +1,32 @@
+/* skb-tracking collector: reports the core tracking id of the packet. */
+#ifndef __RETIS_SKB_TRACKING_H__
+#define __RETIS_SKB_TRACKING_H__
+
+#include "common.h"
+#include "events.h"
+#include "tracking.h"
+
+struct skb_tracking_event {
+	u64 orig_head;
+	u64 timestamp;
+	u64 skb;
+};
+
+static __always_inline void collect_skb_tracking(struct event_buf *buf,
+						 struct sk_buff *skb)
+{
+	struct skb_tracking_event *e;
+	struct tracking_info *ti;
+
+	ti = tracking_lookup(skb);
+	if (!ti)
+		return;
+	e = event_section(buf, OWNER_SKB_TRACKING, 1, sizeof(*e));
+	if (!e)
+		return;
+	e->orig_head = ti->orig_head;
+	e->timestamp = ti->timestamp;
+	e->skb = (u64)skb;
+}
+
+#endif /* __RETIS_SKB_TRACKING_H__ */

@@ -1,0 +1,118 @@
+/* Core skb tracking: a packet is identified by the address of its data
+ * area (skb->head) when first seen plus that time, which survives clones,
+ * NAT and netns crossings. Userspace removes entries not seen for a while
+ * (frees we could not observe).
+ */
+#ifndef __RETIS_TRACKING_H__
+#define __RETIS_TRACKING_H__
+
+#include "common.h"
+
+struct tracking_info {
+	u64 timestamp;
+	u64 last_seen;
+	u64 orig_head;
+};
+
+/* Keyed by skb->head, or for a moment by the skb address while a hook
+ * that reallocates the head runs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, u64);
+	__type(value, struct tracking_info);
+} tracking_map SEC(".maps");
+
+static __always_inline struct tracking_info *tracking_lookup(struct sk_buff *skb)
+{
+	u64 head = (u64)BPF_CORE_READ(skb, head);
+	u64 addr = (u64)skb;
+	struct tracking_info *ti;
+
+	if (!head)
+		return NULL;
+	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	if (!ti)
+		ti = bpf_map_lookup_elem(&tracking_map, &addr);
+	return ti;
+}
+
+/* Start or refresh tracking of a packet that passed the filters (or is
+ * already tracked).
+ */
+static __always_inline void tracking_start(struct probe_ctx *ctx)
+{
+	struct sk_buff *skb = ctx->skb;
+	u64 head, addr = (u64)skb;
+	struct tracking_info *ti, new;
+
+	head = (u64)BPF_CORE_READ(skb, head);
+	if (!head)
+		return;
+
+	ti = bpf_map_lookup_elem(&tracking_map, &head);
+	if (!ti) {
+		/* Known by skb address: its head was reallocated since. */
+		ti = bpf_map_lookup_elem(&tracking_map, &addr);
+		if (ti) {
+			new = *ti;
+			bpf_map_delete_elem(&tracking_map, &addr);
+			bpf_map_update_elem(&tracking_map, &head, &new, BPF_NOEXIST);
+			ti = bpf_map_lookup_elem(&tracking_map, &head);
+		}
+	}
+
+	if (!ti) {
+		/* At a function's return the skb may be gone already; a
+		 * packet first seen there is not worth an id.
+		 */
+		if (ctx->type == PROBE_KRETPROBE ||
+		    (ctx->flags & PROBE_F_NO_TRACKING))
+			return;
+		new.timestamp = ctx->timestamp;
+		new.last_seen = ctx->timestamp;
+		new.orig_head = head;
+		bpf_map_update_elem(&tracking_map, &head, &new, BPF_NOEXIST);
+		ti = bpf_map_lookup_elem(&tracking_map, &head);
+		if (!ti)
+			return;
+	}
+
+	ti->last_seen = ctx->timestamp;
+
+	/* The head is about to change under us: keep the info reachable by
+	 * skb address until the next hook sees the new head.
+	 */
+	if (ctx->flags & PROBE_F_INV_HEAD)
+		bpf_map_update_elem(&tracking_map, &addr, ti, BPF_ANY);
+}
+
+/* After a hook on a function or tracepoint that frees the skb. The head
+ * outlives the skb while a clone still references it.
+ */
+static __always_inline void tracking_end(struct probe_ctx *ctx)
+{
+	struct sk_buff *skb = ctx->skb;
+	struct skb_shared_info *shinfo;
+	unsigned char *head;
+	u64 key;
+
+	if (!(ctx->flags & PROBE_F_FREE))
+		return;
+
+	head = BPF_CORE_READ(skb, head);
+	if (!head)
+		return;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, cloned)) {
+		shinfo = (struct skb_shared_info *)(head + BPF_CORE_READ(skb, end));
+		if (BPF_CORE_READ(shinfo, dataref.counter) > 1)
+			return;
+	}
+
+	key = (u64)head;
+	bpf_map_delete_elem(&tracking_map, &key);
+}
+
+#endif /* __RETIS_TRACKING_H__ */

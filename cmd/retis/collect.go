@@ -1,0 +1,117 @@
+//go:build ignore
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retis-go/retis/engine/collect"
+	"github.com/retis-go/retis/engine/events"
+	"github.com/retis-go/retis/engine/output"
+)
+
+func newCollectCmd() *cobra.Command {
+	var (
+		cfg       collect.Config
+		text      textFlags
+		out       string
+		rotate    string
+		ringSize  string
+		collector []string
+	)
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect events from the networking stack",
+		Long: `Collect events with eBPF probes and collectors, print them or store them.
+
+Probes follow [TYPE:]TARGET[/stack]: TYPE is kprobe (k), kretprobe (kr) or
+raw_tracepoint (tp); without it a TARGET with one ':' is a tracepoint, any
+other a kprobe. '*' matches any run of characters (tp:net:*, kprobe:tcp_v4_*).
+Without probes and collectors, tp:net:netif_receive_skb and
+tp:net:net_dev_start_xmit are used. 'retis inspect' lists what this kernel
+can probe.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			for _, s := range collector {
+				cfg.Collectors = append(cfg.Collectors, strings.Split(s, ",")...)
+			}
+			// -o takes an optional value, which pflag only sees when
+			// attached (-o=FILE): "-o FILE" leaves FILE as an argument.
+			switch {
+			case len(args) == 1 && c.Flags().Changed("out") && out == events.DefaultFile:
+				cfg.Output = args[0]
+			case len(args) == 1:
+				return fmt.Errorf("unexpected argument %q", args[0])
+			case c.Flags().Changed("out"):
+				cfg.Output = out
+			}
+			if rotate != "" {
+				n, err := collect.ParseSize(rotate)
+				if err != nil {
+					return fmt.Errorf("--out-rotate: %w", err)
+				}
+				if cfg.Output == "" {
+					return fmt.Errorf("--out-rotate needs -o/--out")
+				}
+				cfg.OutRotate = n
+			}
+			if ringSize != "" {
+				n, err := collect.ParseSize(ringSize)
+				if err != nil {
+					return fmt.Errorf("--ring-size: %w", err)
+				}
+				cfg.RingSize = int(n)
+			}
+			cfg.Format, cfg.UTC = text.format, text.utc
+			cfg.Cmdline = strings.Join(os.Args, " ")
+			cfg.Log = slog.Default()
+
+			var sinks []collect.Sink
+			var printer *output.Printer
+			if cfg.Output == "" || cfg.Print {
+				f, err := text.build(os.Stdout)
+				if err != nil {
+					return err
+				}
+				printer = output.NewPrinter(os.Stdout, &f)
+				sinks = append(sinks, printerSink{printer})
+			}
+			ctx, stop := collect.SignalContext(c.Context())
+			defer stop()
+			_, err := collect.Run(ctx, cfg, sinks...)
+			if printer != nil {
+				if ferr := printer.Flush(); err == nil {
+					err = ferr
+				}
+			}
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&collector, "collectors", "c", nil, "comma-separated collectors to start: "+strings.Join(collect.CollectorNames, ", ")+" (default auto: every one this kernel supports)")
+	fl.StringArrayVarP(&cfg.Probes, "probe", "p", nil, "add a probe, [TYPE:]TARGET[/stack] (repeatable)")
+	fl.StringVarP(&cfg.Filter, "filter-packet", "f", "", "packet filter, pcap-filter(7) syntax")
+	fl.StringVarP(&cfg.Meta, "filter-meta", "m", "", "metadata filter, e.g. 'sk_buff.dev.name == \"eth0\"'")
+	fl.StringVarP(&out, "out", "o", "", "write events to FILE ("+events.DefaultFile+" when -o has no value) instead of printing them")
+	fl.Lookup("out").NoOptDefVal = events.DefaultFile
+	fl.BoolVar(&cfg.Print, "print", false, "print events even when writing them with --out")
+	fl.BoolVar(&cfg.Stack, "stack", false, "add kernel stack traces to every probe")
+	fl.StringVar(&cfg.Cmd, "cmd", "", "run CMD with sh -c once probes are attached, stop when it exits")
+	fl.Uint64Var(&cfg.StopAfter, "stop-after", 0, "stop after N events")
+	fl.StringVar(&rotate, "out-rotate", "", "rotate the --out file past SIZE (e.g. 100M): FILE.0, FILE.1...")
+	fl.StringSliceVar(&cfg.SkbSections, "skb-sections", nil, "extra skb collector sections: meta, dataref, gso or all")
+	fl.StringVar(&ringSize, "ring-size", "", "ring buffer size (e.g. 64M; default 16M)")
+	fl.StringSliceVar(&cfg.Backends, "probe-backend", nil, "force an attach backend per probe kind: tp_btf, raw_tp, kprobe-multi, kprobe, fentry, kretprobe, fexit")
+	text.register(cmd)
+	return cmd
+}
+
+// printerSink prints events as they are collected.
+type printerSink struct{ p *output.Printer }
+
+func (s printerSink) Write(e *events.Event) error { return s.p.Event(e) }

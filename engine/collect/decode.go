@@ -1,0 +1,143 @@
+package collect
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/retis-go/retis/bpf"
+	"github.com/retis-go/retis/engine/collector"
+	"github.com/retis-go/retis/engine/events"
+	"github.com/retis-go/retis/engine/probe"
+)
+
+const (
+	hdrSize        = int(unsafe.Sizeof(bpf.ProbeEventHdr{}))
+	sectionHdrSize = int(unsafe.Sizeof(bpf.ProbeSectionHdr{}))
+	// perfMaxStackDepth is the number of entries of a stack_map value.
+	perfMaxStackDepth = 127
+)
+
+// probeInfo is what events say about the probe that produced them.
+type probeInfo struct {
+	symbol    string
+	probeType string
+}
+
+// decoder turns records into events. It is safe for concurrent use.
+type decoder struct {
+	probes []probeInfo
+	owners [256]collector.Collector
+	stacks *stacks
+	comms  collector.Names
+}
+
+// eventSlab holds the parts of an event every record has, allocated at
+// once.
+type eventSlab struct {
+	event  events.Event
+	common events.Common
+	task   events.Task
+	kernel events.Kernel
+	cpu    uint32
+}
+
+func newDecoder(entries []*probeEntry, cols []collector.Collector, st *stacks) *decoder {
+	d := &decoder{probes: make([]probeInfo, len(entries)), stacks: st}
+	for _, e := range entries {
+		d.probes[e.id] = probeInfo{symbol: e.target.Name, probeType: e.target.Kind.ProbeType()}
+	}
+	for _, c := range cols {
+		d.owners[c.Owner()] = c
+	}
+	return d
+}
+
+var errBadRecord = errors.New("malformed record")
+
+// decode decodes one record. The record must be 8-byte aligned.
+func (d *decoder) decode(rec []byte) (*events.Event, error) {
+	hdr, err := collector.As[bpf.ProbeEventHdr](rec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadRecord, err)
+	}
+	if int(hdr.ProbeId) >= len(d.probes) {
+		return nil, fmt.Errorf("%w: unknown probe id %d", errBadRecord, hdr.ProbeId)
+	}
+	p := &d.probes[hdr.ProbeId]
+	sl := &eventSlab{
+		common: events.Common{Timestamp: hdr.Timestamp},
+		task: events.Task{
+			Pid:  int32(uint32(hdr.PidTgid)),
+			Tgid: int32(hdr.PidTgid >> 32),
+			Comm: d.comms.Get((*[16]byte)(unsafe.Pointer(&hdr.Comm))),
+		},
+		kernel: events.Kernel{Symbol: p.symbol, ProbeType: p.probeType},
+		cpu:    hdr.Cpu,
+	}
+	sl.common.SmpID, sl.common.Task = &sl.cpu, &sl.task
+	e := &sl.event
+	e.Common, e.Kernel = &sl.common, &sl.kernel
+	if hdr.StackId >= 0 && d.stacks != nil {
+		e.Kernel.StackTrace = d.stacks.resolve(hdr.StackId)
+	}
+
+	for off := hdrSize; off+sectionHdrSize <= len(rec); {
+		sh, _ := collector.As[bpf.ProbeSectionHdr](rec[off:])
+		start := off + sectionHdrSize
+		end := start + int(sh.Size)
+		if end > len(rec) {
+			return nil, fmt.Errorf("%w: section of owner %d overruns the record", errBadRecord, sh.Owner)
+		}
+		c := d.owners[sh.Owner]
+		if c == nil {
+			return nil, fmt.Errorf("%w: section of unknown owner %d", errBadRecord, sh.Owner)
+		}
+		if err := c.Decode(sh.Kind, rec[start:end], e); err != nil {
+			return nil, fmt.Errorf("decode %s section: %w", c.Name(), err)
+		}
+		off = start + (int(sh.Size)+7)&^7
+	}
+	return e, nil
+}
+
+// stacks resolves stack ids to symbolized frames, once per id: a stack id
+// always names the same stack (the map never evicts).
+type stacks struct {
+	lookup func(id int32, ips *[perfMaxStackDepth]uint64) error
+	syms   *probe.Symbols
+	mu     sync.Mutex
+	cache  map[int32][]string
+}
+
+func newStacks(m *ebpf.Map, syms *probe.Symbols) *stacks {
+	return &stacks{
+		lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error { return m.Lookup(uint32(id), ips) },
+		syms:   syms,
+		cache:  map[int32][]string{},
+	}
+}
+
+func (s *stacks) resolve(id int32) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.cache[id]; ok {
+		return st
+	}
+	var ips [perfMaxStackDepth]uint64
+	if err := s.lookup(id, &ips); err != nil {
+		return nil
+	}
+	var out []string
+	for _, ip := range ips {
+		if ip == 0 {
+			break
+		}
+		out = append(out, s.syms.Format(ip))
+	}
+	s.cache[id] = out
+	return out
+}

@@ -1,0 +1,255 @@
+package collect
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/retis-go/retis/engine/events"
+)
+
+const (
+	// readDeadline bounds how long an event waits in the ring buffer:
+	// producers wake the reader only past a fill threshold.
+	readDeadline = 10 * time.Millisecond
+	// batchSize is the number of records decoded by one worker at a
+	// time.
+	batchSize = 1024
+)
+
+// Sink receives every event of a collection, in order, from one
+// goroutine. *events.Writer is one.
+type Sink interface {
+	Write(*events.Event) error
+}
+
+// batch is a run of records on its way through the pipeline.
+type batch struct {
+	buf  []byte
+	offs []int // record i is buf[offs[i]:offs[i+1]]
+
+	evs   []*events.Event
+	json  []byte
+	lines []int // line i ends at lines[i]
+	done  chan struct{}
+}
+
+func (b *batch) add(rec []byte) {
+	if len(b.offs) == 0 {
+		b.offs = append(b.offs, 0)
+	}
+	b.buf = append(b.buf, rec...)
+	// Keep every record 8-byte aligned, as their sections assume.
+	for len(b.buf)%8 != 0 {
+		b.buf = append(b.buf, 0)
+	}
+	b.offs = append(b.offs, len(b.buf))
+}
+
+func (b *batch) len() int { return max(len(b.offs)-1, 0) }
+
+// pipeline decodes and encodes records on several goroutines and writes
+// them out in ring buffer order.
+type pipeline struct {
+	dec  *decoder
+	file *events.Writer
+	// wholeBatches lets the writer hand a batch's lines to the file in
+	// one call (no rotation to split them, no event limit to cut them).
+	wholeBatches bool
+	sinks        []Sink
+	stopAfter    uint64
+	log          *slog.Logger
+	// stop is called once when stopAfter events were written or a sink
+	// failed.
+	stop func()
+
+	work  chan *batch
+	order chan *batch
+	pool  sync.Pool
+
+	processed   atomic.Uint64
+	decodeFails atomic.Uint64
+	mu          sync.Mutex
+	err         error
+}
+
+func newPipeline(dec *decoder, file *events.Writer, sinks []Sink, stopAfter uint64, stop func(), log *slog.Logger) *pipeline {
+	p := &pipeline{
+		dec: dec, file: file, sinks: sinks, stopAfter: stopAfter, stop: stop, log: log,
+		work:  make(chan *batch, 64),
+		order: make(chan *batch, 64),
+	}
+	p.pool.New = func() any { return &batch{} }
+	return p
+}
+
+func (p *pipeline) newBatch() *batch {
+	b := p.pool.Get().(*batch)
+	b.buf, b.offs, b.evs, b.json, b.lines = b.buf[:0], b.offs[:0], b.evs[:0], b.json[:0], b.lines[:0]
+	b.done = make(chan struct{})
+	return b
+}
+
+func (p *pipeline) dispatch(b *batch) {
+	p.order <- b
+	p.work <- b
+}
+
+// recordSource is what the pipeline reads: a *ringbuf.Reader.
+type recordSource interface {
+	ReadInto(*ringbuf.Record) error
+	SetDeadline(time.Time)
+}
+
+// read moves records from the ring buffer into batches until the reader
+// is flushed (after the probes are detached) or closed.
+func (p *pipeline) read(rd recordSource) {
+	defer close(p.work)
+	defer close(p.order)
+	var rec ringbuf.Record
+	b := p.newBatch()
+	rd.SetDeadline(time.Now().Add(readDeadline))
+	for {
+		err := rd.ReadInto(&rec)
+		switch {
+		case err == nil:
+			b.add(rec.RawSample)
+			if b.len() >= batchSize {
+				p.dispatch(b)
+				b = p.newBatch()
+			}
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if b.len() > 0 {
+				p.dispatch(b)
+				b = p.newBatch()
+			}
+			rd.SetDeadline(time.Now().Add(readDeadline))
+			continue
+		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, ringbuf.ErrClosed):
+		default:
+			p.fail(fmt.Errorf("read ring buffer: %w", err))
+		}
+		if b.len() > 0 {
+			p.dispatch(b)
+		}
+		return
+	}
+}
+
+// encode decodes and encodes batches; run on several goroutines.
+func (p *pipeline) encode() {
+	keep := len(p.sinks) > 0
+	for b := range p.work {
+		for i := 0; i < b.len(); i++ {
+			e, err := p.dec.decode(b.buf[b.offs[i]:b.offs[i+1]])
+			if err != nil {
+				if p.decodeFails.Add(1) <= 3 {
+					p.log.Warn("dropping an event that does not decode", "error", err)
+				}
+				continue
+			}
+			if p.file != nil {
+				if b.json, err = appendEvent(b.json, e); err != nil {
+					p.decodeFails.Add(1)
+					continue
+				}
+				b.json = append(b.json, '\n')
+				b.lines = append(b.lines, len(b.json))
+			}
+			if keep {
+				b.evs = append(b.evs, e)
+			}
+			if !keep && p.file == nil {
+				b.lines = append(b.lines, 0)
+			}
+		}
+		close(b.done)
+	}
+}
+
+// write writes batches out in order; it returns when the reader is done.
+func (p *pipeline) write() {
+	stopped := false
+	for b := range p.order {
+		<-b.done
+		n := max(len(b.lines), len(b.evs))
+		if !stopped && p.wholeBatches && len(p.sinks) == 0 && n > 0 {
+			if err := p.file.WriteRaw(b.json); err != nil {
+				p.fail(err)
+				stopped = true
+			}
+			p.processed.Add(uint64(n))
+			n = 0
+		}
+		if !stopped {
+			start := 0
+			for i := 0; i < n; i++ {
+				if p.file != nil {
+					if err := p.file.WriteRaw(b.json[start:b.lines[i]]); err != nil {
+						p.fail(err)
+						stopped = true
+						break
+					}
+					start = b.lines[i]
+				}
+				if i < len(b.evs) {
+					for _, s := range p.sinks {
+						if err := s.Write(b.evs[i]); err != nil {
+							p.fail(err)
+							stopped = true
+						}
+					}
+				}
+				if stopped {
+					break
+				}
+				if c := p.processed.Add(1); p.stopAfter > 0 && c >= p.stopAfter {
+					stopped = true
+					p.stop()
+					break
+				}
+			}
+		}
+		clear(b.evs)
+		p.pool.Put(b)
+	}
+}
+
+func (p *pipeline) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+	p.stop()
+}
+
+// run starts the pipeline; the returned function waits for it to finish.
+func (p *pipeline) run(rd recordSource) (wait func() error) {
+	var wg sync.WaitGroup
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	for range workers {
+		wg.Go(p.encode)
+	}
+	done := make(chan struct{})
+	go func() {
+		p.write()
+		close(done)
+	}()
+	go p.read(rd)
+	return func() error {
+		wg.Wait()
+		<-done
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.err
+	}
+}

@@ -1,0 +1,124 @@
+package collect
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/retis-go/retis/bpf"
+	"github.com/retis-go/retis/engine/collector"
+	"github.com/retis-go/retis/engine/probe"
+)
+
+// maxProbes is PROBE_MAX in bpf/common.h.
+const maxProbes = 1024
+
+const (
+	flagStack      = uint8(bpf.ProbeProbeFlagPROBE_F_STACK)
+	flagNoEvent    = uint8(bpf.ProbeProbeFlagPROBE_F_NO_EVENT)
+	flagFree       = uint8(bpf.ProbeProbeFlagPROBE_F_FREE)
+	flagInvHead    = uint8(bpf.ProbeProbeFlagPROBE_F_INV_HEAD)
+	flagNoTracking = uint8(bpf.ProbeProbeFlagPROBE_F_NO_TRACKING)
+)
+
+// probeEntry is one attach point of a collection.
+type probeEntry struct {
+	id     uint32
+	target *probe.Target
+	flags  uint8
+	// optional probes (core tracking helpers) only warn when they
+	// cannot be attached.
+	optional bool
+}
+
+// Events reports whether the probe emits events.
+func (p *probeEntry) events() bool { return p.flags&flagNoEvent == 0 }
+
+// trackingProbes are what the core installs to keep the tracking map
+// right: where heads are freed, and where they are reallocated. The
+// kprobe ones need a kernel with kprobes or fentry.
+var trackingProbes = []struct {
+	spec  string
+	flags uint8
+}{
+	{"tp:skb:kfree_skb", flagFree},
+	{"tp:skb:consume_skb", flagFree},
+	{"kprobe:skb_free_head", flagFree},
+	{"kprobe:pskb_expand_head", flagInvHead},
+}
+
+// noTracking lists targets where an skb may already be freed: tracking is
+// not started there.
+var noTracking = map[string]bool{"net:net_dev_xmit": true}
+
+// buildProbes resolves the requested probes, those of the collectors and
+// the core tracking ones into one list without duplicates.
+func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *slog.Logger) ([]*probeEntry, error) {
+	specs := cfg.Probes
+	if len(specs) == 0 && autoCollectors(cfg) {
+		specs = DefaultProbes
+	}
+	for _, c := range cols {
+		specs = append(specs, c.Probes()...)
+	}
+
+	var entries []*probeEntry
+	byName := map[string]*probeEntry{}
+	add := func(t *probe.Target, flags uint8, optional bool) {
+		key := t.String()
+		if e, ok := byName[key]; ok {
+			e.flags |= flags &^ flagNoEvent
+			if flags&flagNoEvent == 0 {
+				e.flags &^= flagNoEvent
+			}
+			e.optional = e.optional && optional
+			return
+		}
+		if noTracking[t.Name] {
+			flags |= flagNoTracking
+		}
+		e := &probeEntry{id: uint32(len(entries)), target: t, flags: flags, optional: optional}
+		entries = append(entries, e)
+		byName[key] = e
+	}
+
+	for _, s := range specs {
+		spec, err := probe.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Stack {
+			spec.Stack = true
+		}
+		targets, err := probe.Resolve(k, spec)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			var flags uint8
+			if t.Stack {
+				flags |= flagStack
+			}
+			add(t, flags, false)
+		}
+	}
+
+	kprobes := probe.HaveKprobe() == nil || probe.HaveKprobeMulti() == nil || probe.HaveFentry() == nil
+	for _, tp := range trackingProbes {
+		spec, _ := probe.Parse(tp.spec)
+		if spec.Kind != probe.Tracepoint && !kprobes {
+			log.Debug("core tracking works without head reallocation and free hooks: no kprobe backend", "probe", tp.spec)
+			continue
+		}
+		targets, err := probe.Resolve(k, spec)
+		if err != nil {
+			log.Warn(fmt.Sprintf("core tracking: %v", err))
+			continue
+		}
+		add(targets[0], tp.flags|flagNoEvent, true)
+	}
+
+	if len(entries) > maxProbes {
+		return nil, fmt.Errorf("%d probes asked, at most %d fit (narrow the patterns)", len(entries), maxProbes)
+	}
+	return entries, nil
+}
