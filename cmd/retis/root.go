@@ -36,6 +36,8 @@ and 'retis stats'.`,
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: error, warn, info, debug or trace")
 	root.AddCommand(
+		newCollectCmd(),
+		newInspectCmd(),
 		newPrintCmd(),
 		newSortCmd(),
 		newPcapCmd(),
