@@ -1,0 +1,31 @@
+# The VM tier: tests that need kernel features the host lacks (kprobes,
+# kprobe-multi, fentry/fexit, the openvswitch module) run in qemu (TCG)
+# booting the Debian kernels pinned in vm/kernels.lock.
+#
+# Included from the top Makefile, or run alone: make -f vm/vm.mk test-vm
+#
+#   vm-deps       install the host packages (qemu-system-x86, busybox-static, ...)
+#   vm-kernels    fetch and unpack the pinned kernels into $(VM_CACHE)
+#   vm-initramfs  build each kernel's initramfs
+#   test-vm       build the VM tests on the host, run them on every kernel
+#
+# VM_KERNELS picks kernels (names from vm/kernels.lock), VM_CACHE the cache
+# (default /var/cache/retis-vm, kept across clones); vm/test.sh lists the
+# other knobs (VM_TEST_PKGS, VM_TEST_FLAGS, VM_TIMEOUT, VM_VERBOSE).
+
+VM_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+VM_KERNELS ?=
+
+.PHONY: vm-deps vm-kernels vm-initramfs test-vm
+
+vm-deps:
+	@$(VM_DIR)/deps.sh
+
+vm-kernels: vm-deps
+	@$(VM_DIR)/kernels.sh $(VM_KERNELS)
+
+vm-initramfs: vm-kernels
+	@$(VM_DIR)/initramfs.sh $(VM_KERNELS)
+
+test-vm: vm-initramfs
+	@$(VM_DIR)/test.sh $(VM_KERNELS)
