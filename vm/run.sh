@@ -19,7 +19,8 @@
 # (2G), VM_VERBOSE=1 to stream the kernel console to stderr, VM_APPEND for
 # more kernel parameters. Inside, the
 # command sees RETIS_VM_KERNEL (the lock's name), RETIS_VM_RELEASE (uname
-# -r) and RETIS_VM_LACKS (the lock's list of features the kernel lacks).
+# -r), RETIS_VM_LACKS (the lock's list of features the kernel lacks) and,
+# once vm/ovs.sh has unpacked Open vSwitch, RETIS_VM_OVS (where).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -66,6 +67,9 @@ trap cleanup EXIT
 	echo "export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export HOME=/root LANG=C.UTF-8 TERM=dumb"
 	printf 'export RETIS_VM_KERNEL=%q RETIS_VM_RELEASE=%q RETIS_VM_LACKS=%q\n' "$kernel" "$release" "$lk_lacks"
+	if [ -d "$vm_cache/ovs/root" ]; then
+		printf 'export RETIS_VM_OVS=%q\n' "$vm_cache/ovs/root"
+	fi
 	printf 'cd %q || exit 126\n' "$PWD"
 	printf 'exec'
 	printf ' %q' "$@"

@@ -7,6 +7,7 @@
 #   vm-deps       install the host packages (qemu-system-x86, busybox-static, ...)
 #   vm-kernels    fetch and unpack the pinned kernels into $(VM_CACHE)
 #   vm-initramfs  build each kernel's initramfs
+#   vm-ovs        unpack Open vSwitch (vm/packages.lock) for the tests inside
 #   test-vm       build the VM tests on the host, run them on every kernel
 #
 # VM_KERNELS picks kernels (names from vm/kernels.lock), VM_CACHE the cache
@@ -16,7 +17,7 @@
 VM_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 VM_KERNELS ?=
 
-.PHONY: vm-deps vm-kernels vm-initramfs test-vm
+.PHONY: vm-deps vm-kernels vm-initramfs vm-ovs test-vm
 
 vm-deps:
 	@$(VM_DIR)/deps.sh
@@ -27,5 +28,8 @@ vm-kernels: vm-deps
 vm-initramfs: vm-kernels
 	@$(VM_DIR)/initramfs.sh $(VM_KERNELS)
 
-test-vm: vm-initramfs
+vm-ovs: vm-deps
+	@$(VM_DIR)/ovs.sh
+
+test-vm: vm-initramfs vm-ovs
 	@$(VM_DIR)/test.sh $(VM_KERNELS)
