@@ -54,7 +54,7 @@ build() {
 
 case $("$busybox" --help 2>&1 || true) in *BusyBox*) ;; *) die "$busybox is not busybox: install busybox-static (make -f vm/vm.mk vm-deps)" ;; esac
 ldd "$busybox" >/dev/null 2>&1 && die "$busybox is dynamically linked: install busybox-static (make -f vm/vm.mk vm-deps)"
-if [ $# -eq 0 ]; then set -- $(lock_names); fi
+if [ $# -eq 0 ]; then mapfile -t names < <(lock_names); set -- "${names[@]}"; fi
 for name in "$@"; do
 	build "$name"
 done

@@ -44,7 +44,7 @@ extract_vmlinux() {
 # unpack NAME makes kernel NAME ready under kernel_dir NAME.
 unpack() {
 	lock_entry "$1"
-	local kdir deb tmp root release
+	local kdir tmp release
 	kdir=$(kernel_dir "$lk_name")
 	if [ -f "$kdir/kernel.env" ] &&
 		grep -qxF "PACKAGE=$lk_package" "$kdir/kernel.env" &&
@@ -93,7 +93,7 @@ fi
 
 command -v depmod >/dev/null || die "depmod not found: install kmod (make -f vm/vm.mk vm-deps)"
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found: a Debian host is needed"
-if [ $# -eq 0 ]; then set -- $(lock_names); fi
+if [ $# -eq 0 ]; then mapfile -t names < <(lock_names); set -- "${names[@]}"; fi
 for name in "$@"; do
 	unpack "$name"
 done

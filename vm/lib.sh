@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # lk_* and deb are set for the callers
 # Shared by the vm/ scripts: cache layout, logging and the kernel lock.
 # Sourced, never run.
 

@@ -38,7 +38,7 @@ while getopts t:h opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 3 ] && [ "$2" = "--" ] || usage
+if [ $# -lt 3 ] || [ "$2" != "--" ]; then usage; fi
 kernel=$1
 shift 2
 case $timeout_s in '' | *[!0-9]*) die "-t wants whole seconds, got '$timeout_s'" ;; esac
@@ -56,6 +56,7 @@ command -v qemu-system-x86_64 >/dev/null ||
 # command script travels that way, the output through FIFOs fed by qemu.
 tmp=$(mktemp -d /tmp/retis-vm.XXXXXX)
 pids=()
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
