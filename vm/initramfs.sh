@@ -8,6 +8,7 @@
 # usage: vm/initramfs.sh [NAME...]   (default: every kernel in the lock)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 busybox=/bin/busybox
 boot_modules="virtio_pci 9pnet_virtio 9p overlay"

@@ -10,6 +10,7 @@
 #        vm/kernels.sh --list      kernel packages the lock's suites offer
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 # extract_vmlinux BZIMAGE OUT decompresses the kernel payload of a bzImage,
 # located through the boot protocol header (payload_offset/payload_length,

@@ -14,6 +14,17 @@ die() {
 	exit 1
 }
 
+# lock_cache serializes the scripts that write the cache (concurrent runs
+# would unpack into the same place and share apt's state).
+# The scripts they start inherit the lock.
+lock_cache() {
+	[ -z "${VM_CACHE_LOCKED:-}" ] || return 0
+	mkdir -p "$vm_cache"
+	exec 8>"$vm_cache/.lock"
+	flock 8
+	export VM_CACHE_LOCKED=1
+}
+
 # lock_names prints the kernel names of the lock file, one a line.
 lock_names() {
 	awk '!/^#/ && NF { print $1 }' "$vm_lock"

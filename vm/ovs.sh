@@ -7,6 +7,7 @@
 # usage: vm/ovs.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 dir=$vm_cache/ovs
 want=$(awk '!/^#/ && $1 == "ovs"' "$vm_packages_lock")

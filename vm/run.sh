@@ -107,7 +107,13 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 qrc=$?
 set -e
 
-# Let the readers drain what qemu wrote before it exited.
+# Let the readers drain what qemu wrote before it exited. A qemu that
+# failed before opening the FIFOs left them blocked in open: a read-write
+# open (which never blocks on Linux) and close gives them their EOF.
+for f in "$tmp/out" "$tmp/err"; do
+	exec 3<>"$f"
+	exec 3>&-
+done
 wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true
 
 show_console() {
