@@ -9,6 +9,7 @@
 #   vm-initramfs  build each kernel's initramfs
 #   vm-ovs        unpack Open vSwitch (vm/packages.lock) for the tests inside
 #   test-vm       build the VM tests on the host, run them on every kernel
+#   vm-clean      remove the cache and the test binaries
 #
 # VM_KERNELS picks kernels (names from vm/kernels.lock), VM_CACHE the cache
 # (default /var/cache/retis-vm, kept across clones); vm/test.sh lists the
@@ -16,8 +17,10 @@
 
 VM_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 VM_KERNELS ?=
+VM_CACHE ?= /var/cache/retis-vm
+export VM_CACHE
 
-.PHONY: vm-deps vm-kernels vm-initramfs vm-ovs test-vm
+.PHONY: vm-deps vm-kernels vm-initramfs vm-ovs test-vm vm-clean
 
 vm-deps:
 	@$(VM_DIR)/deps.sh
@@ -33,3 +36,6 @@ vm-ovs: vm-deps
 
 test-vm: vm-initramfs vm-ovs
 	@$(VM_DIR)/test.sh $(VM_KERNELS)
+
+vm-clean:
+	rm -rf $(VM_CACHE) $(VM_DIR)/../bin/vmtest
