@@ -17,10 +17,11 @@
 #
 # Environment: VM_CACHE (default /var/cache/retis-vm), VM_CPUS (2), VM_MEM
 # (2G), VM_VERBOSE=1 to stream the kernel console to stderr, VM_APPEND for
-# more kernel parameters. Inside, the
-# command sees RETIS_VM_KERNEL (the lock's name), RETIS_VM_RELEASE (uname
-# -r), RETIS_VM_LACKS (the lock's list of features the kernel lacks) and,
-# once vm/ovs.sh has unpacked Open vSwitch, RETIS_VM_OVS (where).
+# more kernel parameters, VM_PASS_ENV for names of variables to pass to the
+# command. The command gets a fresh environment: PATH, HOME, LANG, TERM,
+# those variables, RETIS_VM_KERNEL (the lock's name), RETIS_VM_RELEASE
+# (uname -r), RETIS_VM_LACKS (the lock's list of features the kernel lacks)
+# and, once vm/ovs.sh has unpacked Open vSwitch, RETIS_VM_OVS (where).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -68,6 +69,10 @@ trap cleanup EXIT
 	echo "export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export HOME=/root LANG=C.UTF-8 TERM=dumb"
 	printf 'export RETIS_VM_KERNEL=%q RETIS_VM_RELEASE=%q RETIS_VM_LACKS=%q\n' "$kernel" "$release" "$lk_lacks"
+	for v in ${VM_PASS_ENV:-}; do
+		case $v in [A-Za-z_]*) ;; *) die "VM_PASS_ENV: '$v' is not a variable name" ;; esac
+		if [ -n "${!v+set}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
+	done
 	if [ -d "$vm_cache/ovs/root" ]; then
 		printf 'export RETIS_VM_OVS=%q\n' "$vm_cache/ovs/root"
 	fi
