@@ -30,6 +30,9 @@ else
 fi
 [ ${#pkgs[@]} -gt 0 ] || die "no package holds VM tests"
 
+read -r -a flags <<<"${VM_TEST_FLAGS:-}"
+qflags=$(printf ' %q' -test.v -test.count=1 -test.timeout=$((timeout_s - 60))s "${flags[@]}")
+
 rm -rf "$out"
 mkdir -p "$out"
 driver=$out/run-all.sh
@@ -48,7 +51,7 @@ for p in "${pkgs[@]}"; do
 	[ -f "$bin" ] || { log "$p has no test files: skipped"; continue; }
 	cat >>"$driver" <<-EOF
 		echo "=== vmtest: begin $p"
-		(cd '$dir' && '$bin' -test.v -test.count=1 -test.timeout=$((timeout_s - 60))s ${VM_TEST_FLAGS:-})
+		(cd $(printf %q "$dir") && $(printf %q "$bin")$qflags)
 		rc=\$?
 		echo "=== vmtest: end $p status \$rc"
 		[ \$rc -eq 0 ] || status=1
@@ -81,9 +84,17 @@ summarize() {
 			pkg = ""
 		}
 		/^=== vmtest: uptime / { printf "vm: %s: first test binary started %s s after boot\n", k, $4; next }
-		/^=== vmtest: begin / { pkg = $4; np = nf = ns = 0; st = "?"; notes = ""; cur = ""; next }
-		/^=== vmtest: end / { st = $6; if (st != "0" && nf == 0) nf = 1; flush_pkg(); next }
+		function died(why) {
+			# No failed test to show (crash, timeout, bad flag): show its last lines.
+			nf = 1
+			notes = notes "    " why ", last output:"
+			for (i = (nl > 30 ? nl - 29 : 1); i <= nl; i++) notes = notes "\n      " tail[i % 30]
+			notes = notes "\n"
+		}
+		/^=== vmtest: begin / { pkg = $4; np = nf = ns = nl = 0; st = "?"; notes = ""; cur = ""; next }
+		/^=== vmtest: end / { st = $6; if (st != "0" && nf == 0) died("exited with status " st); flush_pkg(); next }
 		pkg == "" { next }
+		{ tail[++nl % 30] = $0 }
 		/^=== RUN   [^\/]*$/ { cur = ""; next }
 		/^--- PASS: / { np++; cur = ""; next }
 		/^--- SKIP: / { ns++; notes = notes "    skip " $3 ":" cur "\n"; cur = ""; next }
@@ -92,7 +103,7 @@ summarize() {
 		/^    --- / { next }
 		/^PASS$|^FAIL$/ { next }
 		{ if (length(cur) < 4000) cur = cur "\n      " $0 }
-		END { if (pkg != "") { st = "no end (VM stopped?)"; nf = nf ? nf : 1; flush_pkg() } }' "$logf")
+		END { if (pkg != "") { st = "no end: the VM stopped"; died("did not finish"); flush_pkg() } }' "$logf")
 }
 
 failed=0
