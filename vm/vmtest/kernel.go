@@ -62,6 +62,8 @@ func SkipIfNotSupported(tb testing.TB, feature string, err error) {
 	switch {
 	case fail != nil:
 		tb.Fatal(fail)
+	case skip && inVM:
+		tb.Skipf("%s not supported (vm/kernels.lock: kernel %s lacks it): %v", feature, k.Name, err)
 	case skip:
 		tb.Skipf("%s not supported: %v", feature, err)
 	}
