@@ -7,7 +7,8 @@ vm_cache=${VM_CACHE:-/var/cache/retis-vm}
 vm_lock=$vm_dir/kernels.lock
 vm_packages_lock=$vm_dir/packages.lock
 
-# VM_QUIET=1 hides the "already done" messages (vm/run.sh sets it).
+# log prints a progress line. The scripts skip their "already done" lines
+# when VM_QUIET is set (vm/run.sh sets it).
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() {
 	printf 'vm: error: %s\n' "$*" >&2
