@@ -149,6 +149,7 @@ func Load(src Files, name string, opts Options) (*Script, error) {
 		Print: func(_ *starlark.Thread, msg string) { io.WriteString(out, msg+"\n") },
 	}
 	s.thread = th
+	builtins.SetStdout(th, out)
 	builtins.SetPhase(th, s.phase)
 	collect.SetDeclared(th, s.Config)
 	files.SetFiles(th, s.files)
