@@ -38,7 +38,7 @@ const Stdout = "-"
 
 // textArgs are the text format keywords print and sort share.
 type textArgs struct {
-	format  string
+	format  noneOr[string]
 	utc     starlark.Value
 	printLL starlark.Value
 }
@@ -50,14 +50,14 @@ func (a *textArgs) build(thread *starlark.Thread) (output.Format, error) {
 	if t, ok := event.FormatterOf(thread).(*engine.Text); ok {
 		f = t.Format
 	}
-	switch a.format {
+	switch a.format.v {
 	case "":
 	case "multi-line":
 		f.Multiline = true
 	case "single-line":
 		f.Multiline = false
 	default:
-		return f, fmt.Errorf("format: unknown value %q (one of single-line, multi-line)", a.format)
+		return f, fmt.Errorf("format: unknown value %q (one of single-line, multi-line)", a.format.v)
 	}
 	utc, err := optBool("utc", a.utc)
 	if err != nil {
@@ -170,7 +170,7 @@ func sortFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		ctx       *run.Context
 		out       starlark.Value = starlark.None
 		alsoPrint bool
-		window    starlarktime.Duration
+		window    noneOr[starlarktime.Duration]
 		maxEvents starlark.Value = starlark.None
 		text      textArgs
 	)
@@ -183,9 +183,9 @@ func sortFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	o := process.SortOptions{Format: f, Tracking: tracking.Options{Window: time.Duration(window)}}
-	if window < 0 {
-		return nil, fmt.Errorf("%s: window: negative duration %s", b.Name(), time.Duration(window))
+	o := process.SortOptions{Format: f, Tracking: tracking.Options{Window: time.Duration(window.v)}}
+	if window.v < 0 {
+		return nil, fmt.Errorf("%s: window: negative duration %s", b.Name(), time.Duration(window.v))
 	}
 	if maxEvents != starlark.None {
 		n, err := starlark.AsInt32(maxEvents)
@@ -240,7 +240,7 @@ func pcapFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	var (
 		ctx   *run.Context
 		out   starlark.Value = starlark.String(Stdout)
-		probe string
+		probe noneOr[string]
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ctx", &ctx, "out?", &out, "probe?", &probe); err != nil {
 		return nil, err
@@ -270,12 +270,34 @@ func pcapFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 		w = file
 	}
-	n, err := process.Pcap(r, w, process.PcapOptions{Probe: probe})
+	n, err := process.Pcap(r, w, process.PcapOptions{Probe: probe.v})
 	if err != nil {
 		discard(file)
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	return starlark.MakeInt(n), nil
+}
+
+// noneOr unpacks None as T's zero value, or a T: scripts pass on
+// ctx.args.get(...) without testing for absent arguments.
+type noneOr[T any] struct{ v T }
+
+func (n *noneOr[T]) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	switch p := any(&n.v).(type) {
+	case *string:
+		s, ok := starlark.AsString(v)
+		if !ok {
+			return fmt.Errorf("got %s, want a string or None", v.Type())
+		}
+		*p = s
+		return nil
+	case starlark.Unpacker:
+		return p.Unpack(v)
+	}
+	return fmt.Errorf("cannot unpack %s", v.Type())
 }
 
 // outPath unpacks out: None (""), or a non-empty path.

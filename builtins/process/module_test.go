@@ -172,6 +172,8 @@ def main(ctx):
 		{"process.sort(ctx, window = \"-1s\")", path, "negative duration"},
 		{"process.sort(ctx, format = \"wide\")", path, `format: unknown value "wide"`},
 		{"process.sort(ctx, utc = \"yes\")", path, "utc: want True, False or None"},
+		{"process.sort(ctx, format = 1)", path, `for parameter "format": got int, want a string or None`},
+		{"process.sort(ctx, window = \"soon\")", path, `for parameter "window": time: invalid duration "soon"`},
 	} {
 		_, err := call(t, "def main(ctx):\n    "+tc.src+"\n", fileRun(tc.input), tc.input)
 		if err == nil || !strings.Contains(err.Error(), "process.sort: ") || !strings.Contains(err.Error(), tc.want) {
