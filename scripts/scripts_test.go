@@ -119,7 +119,7 @@ func TestExamples(t *testing.T) {
 	packets := compat(t, "test_events_packets.json")
 	for _, tc := range []struct {
 		golden, script, input string
-		args              map[string]string
+		args                  map[string]string
 	}{
 		{"drop_report", "drop_report", drops, nil},
 		{"drop_report_top1", "drop_report", drops, map[string]string{"top": "1"}},
