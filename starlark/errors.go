@@ -126,3 +126,15 @@ func BuiltinError(err error) error {
 	}
 	return inner.Unwrap()
 }
+
+// InScript reports whether err arose in a script (a syntax error, a
+// Starlark error, fail() or exit()), which Report shows with its position,
+// rather than around it (a script or an input that does not open).
+func InScript(err error) bool {
+	var (
+		ex  *exit.Error
+		syn syntax.Error
+		res resolve.ErrorList
+	)
+	return errors.As(err, &ex) || errors.As(err, &syn) || errors.As(err, &res) || innermost(err) != nil
+}
