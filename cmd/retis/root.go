@@ -41,6 +41,7 @@ and 'retis stats', or with a Starlark script: 'retis run'.`,
 		newPcapCmd(),
 		newStatsCmd(),
 		newRunCmd(),
+		newProfileCmd(),
 		newSchemaCmd(),
 	)
 	return root
