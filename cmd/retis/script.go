@@ -25,9 +25,6 @@ func runBuiltin(name, input string, args map[string]string, text output.Format, 
 	if err == nil {
 		err = l.OnFile(input)
 	}
-	if err == nil || !starlark.InScript(err) {
-		return err
-	}
 	// The user did not write this script: a builtin's error (a missing
 	// input, a full disk) is the command's own.
 	if be := starlark.BuiltinError(err); be != nil {
@@ -38,10 +35,11 @@ func runBuiltin(name, input string, args map[string]string, text output.Format, 
 
 // reportScript writes how a script ended, as a script's author needs to
 // read it (file:line:col and backtrace; fail()'s message alone), and
-// returns the exit status to leave with.
+// returns the exit status to leave with. Errors around the script (an
+// input that does not open) are returned as they are.
 func reportScript(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || !starlark.InScript(err) {
+		return err
 	}
 	starlark.Report(os.Stderr, err)
 	return &exitError{code: starlark.ExitCode(err), err: err, reported: true}
