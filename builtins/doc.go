@@ -1,7 +1,10 @@
 // Package builtins is the bridge between Starlark scripts and the engine:
 // every Go function a script can call lives in one of its sub-packages, one
-// group per package (collect, kernel, event, run, format, pcap, files,
-// exit), each exposing a starlarkstruct.Module or a few predeclared names.
+// group per package (collect, kernel, event, run, format, pcap, process,
+// files, exit), each exposing a starlarkstruct.Module or a few predeclared
+// names. Package engine is not a group: it holds the engine's
+// implementations of the seams the groups leave open (text, pcap-ng,
+// series), for commands to store in a run.
 //
 // This package holds what the groups share: typed thread-local slots for
 // per-run state. It must not know about any group, about loading scripts

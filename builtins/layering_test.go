@@ -25,8 +25,13 @@ type rule struct {
 var layering = []rule{
 	{
 		from: []string{module + "/engine/..."},
-		to:   []string{"go.starlark.net/...", module + "/builtins/...", module + "/starlark/..."},
+		to:   []string{"go.starlark.net/...", module + "/builtins/...", module + "/starlark/...", module + "/scripts", module + "/profiles"},
 		why:  "the engine must not know about scripts: builtins is the only bridge",
+	},
+	{
+		from: []string{module + "/scripts", module + "/profiles"},
+		to:   []string{module + "/..."},
+		why:  "the embedded scripts and profiles are files; running them is the runtime's job",
 	},
 	{
 		from: []string{module + "/engine/events/...", module + "/engine/output/...", module + "/engine/tracking/..."},
@@ -130,13 +135,17 @@ func TestLayeringRulesCatch(t *testing.T) {
 		module + "/engine/collect":       {"github.com/cilium/ebpf"},                              // allowed: live collection
 		module + "/starlark":             {module + "/builtins/kernel", "github.com/cilium/ebpf"}, // allowed
 		module + "/engine/eventsx":       {"github.com/cilium/ebpf"},                              // not engine/events
+		module + "/profiles":             {module + "/starlark"},
+		module + "/engine/process":       {module + "/scripts"},
 	}
 	got := violations(bad, layering)
 	want := []string{
 		module + "/builtins/pcap depends on " + module + "/starlark",
 		module + "/engine/output/pcapng depends on github.com/cilium/ebpf/btf",
 		module + "/engine/probe depends on go.starlark.net/starlark",
+		module + "/engine/process depends on " + module + "/scripts",
 		module + "/engine/tracking depends on " + module + "/builtins/event",
+		module + "/profiles depends on " + module + "/starlark",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))

@@ -10,5 +10,7 @@
 // go.starlark.net's json, time and math modules. This package must not
 // know the engine: everything a script can reach goes through builtins,
 // and what is per run (kernel facts, the event formatter, the pcap writer)
-// comes from the command through Options.
+// comes from the command through Options. Sub-package runner fills those
+// options with the engine's implementations and runs main(ctx) on a file
+// or a live source; sub-package profile finds, loads and merges profiles.
 package starlark

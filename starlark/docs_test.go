@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/retis-go/retis/builtins/run"
 )
 
 // docExample is a ```python block of docs/scripting.md, with the ```text
@@ -45,9 +49,9 @@ func docExamples(t *testing.T, doc string) []docExample {
 
 // TestScriptingDocExamples runs every example of docs/scripting.md: each
 // loads as a script and, when it has main, runs on the Retis packets file
-// with --arg allow=NO_SOCKET and --arg pcap=drops.pcap, in a temporary
-// directory. Examples followed by a text block must print exactly that;
-// only those may fail.
+// with --arg allow=NO_SOCKET --arg pcap=drops.pcap --arg out=sorted.json,
+// in a temporary directory. Examples followed by a text block must print
+// exactly that; only those may fail.
 func TestScriptingDocExamples(t *testing.T) {
 	b, err := os.ReadFile("../docs/scripting.md")
 	if err != nil {
@@ -67,7 +71,7 @@ func TestScriptingDocExamples(t *testing.T) {
 			src := FS(fstest.MapFS{"example.star": {Data: []byte(ex.code)}})
 			r := runWith(t, src, "example.star", directives{
 				input: input,
-				args:  map[string]string{"allow": "NO_SOCKET", "pcap": "drops.pcap"},
+				args:  map[string]string{"allow": "NO_SOCKET", "pcap": "drops.pcap", "out": "sorted.json"},
 			}, nil)
 			got := r.stdout + r.report
 			if ex.output == nil {
@@ -80,5 +84,45 @@ func TestScriptingDocExamples(t *testing.T) {
 				t.Fatalf("example at docs/scripting.md:%d prints:\n%s\nthe doc says:\n%s", ex.line, got, *ex.output)
 			}
 		})
+	}
+}
+
+// TestScriptingDocCoversBuiltins checks that every builtin a script can
+// call, and every member of ctx, appears in an example of
+// docs/scripting.md (and so runs). go.starlark.net's own modules are
+// documented upstream: only their names must appear.
+func TestScriptingDocCoversBuiltins(t *testing.T) {
+	b, err := os.ReadFile("../docs/scripting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code strings.Builder
+	for _, ex := range docExamples(t, string(b)) {
+		code.WriteString(ex.code)
+	}
+	examples := code.String()
+	upstream := map[string]bool{"json": true, "time": true, "math": true}
+	var want []string
+	for name, v := range Predeclared() {
+		switch v := v.(type) {
+		case *starlarkstruct.Module:
+			if upstream[name] {
+				want = append(want, name+".")
+				continue
+			}
+			for member := range v.Members {
+				want = append(want, name+"."+member+"(")
+			}
+		default:
+			want = append(want, name+"(")
+		}
+	}
+	for _, attr := range run.NewContext(run.Options{}).AttrNames() {
+		want = append(want, "ctx."+attr)
+	}
+	for _, w := range want {
+		if !strings.Contains(examples, w) {
+			t.Errorf("no example of docs/scripting.md uses %s", w)
+		}
 	}
 }

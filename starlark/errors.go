@@ -105,3 +105,36 @@ func loadedFrom(w io.Writer, e *starlark.EvalError) {
 	}
 	io.WriteString(w, b.String())
 }
+
+// BuiltinError returns the error a Go builtin returned when that is what
+// ended the script (an unreadable input, a full disk), without Starlark
+// positions; nil when the script ended otherwise (a bug in the script,
+// fail(), exit()). A command implemented by a built-in script shows it as
+// its own error: the user did not write the script.
+func BuiltinError(err error) error {
+	var ex *exit.Error
+	if errors.As(err, &ex) {
+		return nil
+	}
+	inner := innermost(err)
+	if inner == nil {
+		return nil
+	}
+	n := len(inner.CallStack)
+	if n == 0 || inner.CallStack[n-1].Pos.Filename() != "<builtin>" {
+		return nil
+	}
+	return inner.Unwrap()
+}
+
+// InScript reports whether err arose in a script (a syntax error, a
+// Starlark error, fail() or exit()), which Report shows with its position,
+// rather than around it (a script or an input that does not open).
+func InScript(err error) bool {
+	var (
+		ex  *exit.Error
+		syn syntax.Error
+		res resolve.ErrorList
+	)
+	return errors.As(err, &ex) || errors.As(err, &syn) || errors.As(err, &res) || innermost(err) != nil
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/retis-go/retis/builtins/format"
 	"github.com/retis-go/retis/builtins/kernel"
 	"github.com/retis-go/retis/builtins/pcap"
+	"github.com/retis-go/retis/builtins/process"
 	"github.com/retis-go/retis/builtins/run"
 )
 
@@ -99,17 +100,18 @@ type Script struct {
 }
 
 // Predeclared returns the names every script sees, besides Starlark's
-// universe: collect, probe, output, kernel, fmt, pcap, fail, exit, json,
-// time, math and struct.
+// universe: collect, probe, output, kernel, fmt, pcap, process, fail,
+// exit, json, time, math and struct.
 func Predeclared() starlark.StringDict {
 	d := starlark.StringDict{
-		"kernel": kernel.Module,
-		"fmt":    format.Module,
-		"pcap":   pcap.Module,
-		"json":   json.Module,
-		"time":   time.Module,
-		"math":   math.Module,
-		"struct": starlark.NewBuiltin("struct", starlarkstruct.Make),
+		"kernel":  kernel.Module,
+		"fmt":     format.Module,
+		"pcap":    pcap.Module,
+		"process": process.Module,
+		"json":    json.Module,
+		"time":    time.Module,
+		"math":    math.Module,
+		"struct":  starlark.NewBuiltin("struct", starlarkstruct.Make),
 	}
 	for k, v := range collect.Predeclared() {
 		d[k] = v
@@ -149,6 +151,7 @@ func Load(src Files, name string, opts Options) (*Script, error) {
 		Print: func(_ *starlark.Thread, msg string) { io.WriteString(out, msg+"\n") },
 	}
 	s.thread = th
+	builtins.SetStdout(th, out)
 	builtins.SetPhase(th, s.phase)
 	collect.SetDeclared(th, s.Config)
 	files.SetFiles(th, s.files)

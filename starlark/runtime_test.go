@@ -2,6 +2,7 @@ package starlark
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,34 @@ func TestCancelStopsMain(t *testing.T) {
 	err = <-done
 	if err == nil || !strings.Contains(err.Error(), "cancelled: interrupted") || ExitCode(err) != 1 {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestBuiltinError(t *testing.T) {
+	src := FS(fstest.MapFS{"b.star": {Data: []byte(`
+def main(ctx):
+    if ctx.args["what"] == "builtin":
+        ctx.series()
+    elif ctx.args["what"] == "script":
+        1 // 0
+    else:
+        fail("no")
+`)}})
+	s, err := Load(src, "b.star", Options{Stdout: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, want := range map[string]string{"builtin": "ctx.series: no input (give an events file with -i)", "script": "", "fail": ""} {
+		err := s.Main(run.NewContext(run.Options{Args: map[string]string{"what": what}}))
+		got := BuiltinError(err)
+		if (want == "" && got != nil) || (want != "" && (got == nil || got.Error() != want)) {
+			t.Errorf("%s: BuiltinError(%v) = %v", what, err, got)
+		}
+		if want != "" && !errors.Is(got, run.ErrNoSource) {
+			t.Errorf("%s: cause lost: %v", what, got)
+		}
+	}
+	if BuiltinError(nil) != nil {
+		t.Error("nil")
 	}
 }

@@ -2,10 +2,8 @@ package starlark
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,10 +16,13 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 
+	"github.com/retis-go/retis/builtins/engine"
 	"github.com/retis-go/retis/builtins/kernel"
 	"github.com/retis-go/retis/builtins/pcap"
 	"github.com/retis-go/retis/builtins/run"
 	"github.com/retis-go/retis/engine/events"
+	"github.com/retis-go/retis/engine/output"
+	"github.com/retis-go/retis/engine/tracking"
 )
 
 var update = flag.Bool("update", false, "rewrite golden .out files")
@@ -46,25 +47,8 @@ var testFacts = &kernel.Snapshot{
 	Kprobes:       false,
 }
 
-// testFormatter stands in for engine/output: enough to see that str(e)
-// and fmt.* go through the formatter the command stores.
-type testFormatter struct{}
-
-func (testFormatter) AppendEvent(dst []byte, e *events.Event) []byte {
-	return fmt.Appendf(dst, "%d %s\n", e.Timestamp(), e.ProbeName())
-}
-
-func (f testFormatter) AppendSeries(dst []byte, s []*events.Event) []byte {
-	for i, e := range s {
-		if i > 0 {
-			dst = append(dst, "  ↳ "...)
-		}
-		dst = f.AppendEvent(dst, e)
-	}
-	return dst
-}
-
-// textPcap stands in for the pcap-ng writer: one line per packet.
+// textPcap stands in for the pcap-ng writer where a test reads back what
+// was written: one line per packet.
 type textPcap struct{ f *os.File }
 
 func (w textPcap) Write(e *events.Event) error {
@@ -79,47 +63,6 @@ func openTextPcap(path string) (pcap.Writer, error) {
 		return nil, err
 	}
 	return textPcap{f}, nil
-}
-
-// testSeries groups a file's events by tracking id, in order of first
-// appearance: a stand-in for engine/tracking's sorter, pushed through
-// run.PushSeries as the real one will be.
-func testSeries(path string) func() (run.SeriesSource, error) {
-	return func() (run.SeriesSource, error) {
-		r, err := events.Open(path, events.Options{})
-		if err != nil {
-			return nil, err
-		}
-		return run.PushSeries(func(emit func([]*events.Event) error) error {
-			defer r.Close()
-			type key struct{ ts, head uint64 }
-			groups := map[key][]*events.Event{}
-			var order []key
-			for {
-				e, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if e.SkbTracking == nil {
-					continue
-				}
-				k := key{e.SkbTracking.Timestamp, e.SkbTracking.OrigHead}
-				if _, ok := groups[k]; !ok {
-					order = append(order, k)
-				}
-				groups[k] = append(groups[k], e)
-			}
-			for _, k := range order {
-				if err := emit(groups[k]); err != nil {
-					return err
-				}
-			}
-			return nil
-		}), nil
-	}
 }
 
 // directives are read from "# retis-test: ..." lines: -i FILE (in the
@@ -198,8 +141,8 @@ func runWith(t *testing.T, src Files, name string, d directives, extra starlark.
 		MainSteps:   d.mainSteps,
 		StepsHint:   "raise it with --max-steps",
 		Kernel:      testFacts,
-		Formatter:   testFormatter{},
-		Pcap:        openTextPcap,
+		Formatter:   &engine.Text{Format: output.Format{Multiline: true}},
+		Pcap:        engine.NewPcapOpener(nil),
 		Setup: func(th *starlark.Thread) {
 			time.SetNow(th, func() (gotime.Time, error) { return gotime.Unix(1700000000, 0).UTC(), nil })
 			starlarktest.SetReporter(th, t)
@@ -210,10 +153,10 @@ func runWith(t *testing.T, src Files, name string, d directives, extra starlark.
 	}
 	s, err := Load(src, name, opts)
 	if err == nil && s.HasMain() {
-		ro := run.Options{Args: d.args}
+		ro := run.Options{Args: d.args, Input: d.input}
 		if d.input != "" {
 			ro.Events = run.FileEvents(d.input, events.Options{})
-			ro.Series = testSeries(d.input)
+			ro.Series = engine.Series(ro.Events, tracking.Options{})
 		}
 		err = s.Main(run.NewContext(ro))
 	}

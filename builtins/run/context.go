@@ -25,6 +25,9 @@ type Options struct {
 	Series func() (SeriesSource, error)
 	// Args are the --arg k=v pairs.
 	Args map[string]string
+	// Input is the events file (-i) the sources read; empty for a live
+	// collection.
+	Input string
 	// Lost returns how many events the collection lost so far; nil for
 	// files.
 	Lost func() uint64
@@ -68,6 +71,28 @@ func (c *Context) Processed() uint64 { return c.processed.Load() }
 // interpreter only reports that the thread was cancelled.
 func (c *Context) Err() error { return c.err }
 
+// Input returns the events file the run reads, "" for a live collection.
+func (c *Context) Input() string { return c.opts.Input }
+
+// OpenEvents opens the events for a Go builtin that consumes the whole
+// stream itself (process.print hands the loop to engine/process rather
+// than making a Starlark value per event). The source is closed with the
+// context; the builtin reports what it consumed with AddProcessed.
+func (c *Context) OpenEvents() (Source, error) {
+	if c.opts.Events == nil {
+		return nil, fmt.Errorf("%w (give an events file with -i)", ErrNoSource)
+	}
+	src, err := c.opts.Events()
+	if err != nil {
+		return nil, err
+	}
+	c.track(src)
+	return src, nil
+}
+
+// AddProcessed counts n more events handed over, for ctx.stats.
+func (c *Context) AddProcessed(n uint64) { c.processed.Add(n) }
+
 // Close closes the streams still open.
 func (c *Context) Close() error {
 	var errs []error
@@ -83,7 +108,9 @@ func (c *Context) Type() string          { return "context" }
 func (c *Context) Freeze()               {}
 func (c *Context) Truth() starlark.Bool  { return starlark.True }
 func (c *Context) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: context") }
-func (c *Context) AttrNames() []string   { return []string{"args", "events", "series", "stats"} }
+func (c *Context) AttrNames() []string {
+	return []string{"args", "events", "input", "series", "stats"}
+}
 
 // Attr implements starlark.HasAttrs.
 func (c *Context) Attr(name string) (starlark.Value, error) {
@@ -94,6 +121,11 @@ func (c *Context) Attr(name string) (starlark.Value, error) {
 		return starlark.NewBuiltin("ctx.series", c.series), nil
 	case "args":
 		return c.args, nil
+	case "input":
+		if c.opts.Input == "" {
+			return starlark.None, nil
+		}
+		return starlark.String(c.opts.Input), nil
 	case "stats":
 		return &stats{c: c}, nil
 	}

@@ -168,3 +168,27 @@ def main(ctx):
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestInputAndOpenEvents(t *testing.T) {
+	src := &sliceSource{evs: []*events.Event{ev(1, "a"), ev(2, "b")}}
+	ctx := NewContext(Options{Input: "drops.data", Events: func() (Source, error) { return src, nil }})
+	if err := callMain(t, ctx, "def main(ctx):\n    if ctx.input != \"drops.data\":\n        fail(ctx.input)\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ctx.OpenEvents()
+	if err != nil || got != src {
+		t.Fatalf("OpenEvents: %v %v", got, err)
+	}
+	ctx.AddProcessed(2)
+	if err := ctx.Close(); err != nil || src.closed != 1 || ctx.Processed() != 2 {
+		t.Fatalf("close %v, closed %d, processed %d", err, src.closed, ctx.Processed())
+	}
+
+	live := NewContext(Options{})
+	if err := callMain(t, live, "def main(ctx):\n    if ctx.input != None:\n        fail(ctx.input)\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.OpenEvents(); !errors.Is(err, ErrNoSource) {
+		t.Fatalf("OpenEvents without a source: %v", err)
+	}
+}

@@ -31,6 +31,18 @@ func (in *inputFlag) resolve(args []string) (string, error) {
 	return events.DefaultFile, nil
 }
 
+// check resolves the input and checks it exists, before a pager starts.
+func (in *inputFlag) check(args []string) (string, error) {
+	p, err := in.resolve(args)
+	if err != nil {
+		return "", err
+	}
+	if _, err := events.Paths(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 // open opens the event set named by the flag or argument.
 func (in *inputFlag) open(args []string) (*events.Reader, error) {
 	p, err := in.resolve(args)

@@ -13,6 +13,9 @@ import (
 type exitError struct {
 	code int
 	err  error
+	// reported is set when the error was written out already (a script's
+	// report): main only exits with the code.
+	reported bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -28,6 +31,8 @@ func main() {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+	if ee == nil || !ee.reported {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+	}
 	os.Exit(code)
 }

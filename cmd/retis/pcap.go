@@ -2,15 +2,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/retis-go/retis/engine/events"
-	"github.com/retis-go/retis/engine/process"
+	"github.com/retis-go/retis/engine/output"
 )
 
 func newPcapCmd() *cobra.Command {
@@ -28,40 +25,30 @@ the packet's comment. Events need a packet section: collect with the pcap
 profile (retis -p pcap,generic collect -o).
 
   retis pcap --probe tp:net:netif_receive_skb | tcpdump -nnr -
-  retis pcap -o retis.pcap && wireshark retis.pcap`,
+  retis pcap -o retis.pcap && wireshark retis.pcap
+
+It runs the built-in script pcap (retis run pcap -i FILE --arg out=FILE).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			w := os.Stdout
 			if out == "" || out == "-" {
 				if isatty.IsTerminal(os.Stdout.Fd()) {
 					return errors.New("refusing to write pcap-ng to a terminal: use -o FILE or pipe to a reader (retis pcap | tcpdump -r -)")
 				}
+				out = "-"
 			}
-			r, err := in.open(args)
+			path, err := in.check(args)
 			if err != nil {
 				return err
 			}
-			defer r.Close()
-			if out != "" && out != "-" {
-				w, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, events.FileMode)
-				if err != nil {
-					return fmt.Errorf("create pcap file: %w", err)
-				}
+			a := map[string]string{"out": out}
+			if probe != "" {
+				a["probe"] = probe
 			}
-			n, err := process.Pcap(r, w, process.PcapOptions{Probe: probe})
-			if w != os.Stdout {
-				if cerr := w.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					os.Remove(out)
-				}
+			var paths []string
+			if out != "-" {
+				paths = append(paths, out)
 			}
-			if err != nil {
-				return err
-			}
-			slog.Debug(fmt.Sprintf("%d packet(s) written", n))
-			return nil
+			return runBuiltin("pcap", path, a, output.Format{Multiline: true}, os.Stdout, paths...)
 		},
 	}
 	in.register(cmd)

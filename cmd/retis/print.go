@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/retis-go/retis/engine/process"
 )
 
 func newPrintCmd() *cobra.Command {
@@ -17,20 +15,21 @@ func newPrintCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "print [FILE]",
 		Short: "Print stored events",
-		Long:  "Print stored events as text, one event (or, for a file written by 'sort -o', one series) after the other.",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Print stored events as text, one event (or, for a file written by 'sort -o', one series) after the other.
+
+It runs the built-in script print (retis run print -i FILE --arg utc=true).`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			f, err := text.build(os.Stdout)
 			if err != nil {
 				return err
 			}
-			r, err := in.open(args)
+			path, err := in.check(args)
 			if err != nil {
 				return err
 			}
-			defer r.Close()
 			return paged(func(w io.Writer) error {
-				return process.Print(r, w, process.PrintOptions{Format: f})
+				return runBuiltin("print", path, text.args(), f, w)
 			})
 		},
 	}

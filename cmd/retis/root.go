@@ -21,7 +21,7 @@ func newRoot() *cobra.Command {
 
 Collect events with 'retis collect' (live, or stored with -o), then
 post-process stored events with 'retis print', 'retis sort', 'retis pcap'
-and 'retis stats'.`,
+and 'retis stats', or with a Starlark script: 'retis run'.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -42,6 +42,8 @@ and 'retis stats'.`,
 		newSortCmd(),
 		newPcapCmd(),
 		newStatsCmd(),
+		newRunCmd(),
+		newProfileCmd(),
 		newSchemaCmd(),
 	)
 	return root

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/retis-go/retis/engine/events"
-	"github.com/retis-go/retis/engine/process"
 	"github.com/retis-go/retis/engine/tracking"
 )
 
@@ -29,55 +26,34 @@ tracking id, or linked through an OvS upcall), ordered by time.
 
 A series is written once it can no longer grow: when events more than
 --window newer have been seen, or when more than --max-events are held;
-memory stays bounded however big the file.`,
+memory stays bounded however big the file.
+
+It runs the built-in script sort (retis run sort -i FILE --arg out=FILE).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			f, err := text.build(os.Stdout)
 			if err != nil {
 				return err
 			}
-			inPath, err := in.resolve(args)
+			path, err := in.check(args)
 			if err != nil {
 				return err
 			}
-			if out != "" && out != "-" && out != "/dev/stdout" {
-				if same(inPath, out) {
-					return fmt.Errorf("sort -o %s would overwrite its input: write elsewhere", out)
-				}
-			}
-			r, err := events.Open(inPath, events.Options{})
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			o := process.SortOptions{Tracking: topts, Format: f}
-			if out == "" {
+			a := text.args()
+			a["print"] = strconv.FormatBool(print)
+			a["window"] = topts.Window.String()
+			a["max_events"] = strconv.Itoa(topts.MaxEvents)
+			switch out {
+			case "":
 				return paged(func(w io.Writer) error {
-					o.Text = w
-					return process.Sort(r, o)
+					return runBuiltin("sort", path, a, f, w)
 				})
+			case "-", "/dev/stdout":
+				a["out"] = "-"
+				return runBuiltin("sort", path, a, f, os.Stdout)
 			}
-			var jf *os.File
-			if out == "-" || out == "/dev/stdout" {
-				jf = os.Stdout
-			} else {
-				jf, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, events.FileMode)
-				if err != nil {
-					return fmt.Errorf("create sorted file: %w", err)
-				}
-				defer jf.Close()
-			}
-			o.JSON = jf
-			if print {
-				o.Text = os.Stdout
-			}
-			if err := process.Sort(r, o); err != nil {
-				return err
-			}
-			if jf != os.Stdout {
-				return jf.Sync()
-			}
-			return nil
+			a["out"] = out
+			return runBuiltin("sort", path, a, f, os.Stdout, out)
 		},
 	}
 	in.register(cmd)
@@ -87,16 +63,4 @@ memory stays bounded however big the file.`,
 	cmd.Flags().DurationVar(&topts.Window, "window", tracking.DefaultWindow, "how long after its last event a series may still grow")
 	cmd.Flags().IntVar(&topts.MaxEvents, "max-events", tracking.DefaultMaxEvents, "events held at most before the oldest series is written early (negative: no cap)")
 	return cmd
-}
-
-// same tells whether two paths name the same file.
-func same(a, b string) bool {
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	if err1 == nil && err2 == nil {
-		return os.SameFile(sa, sb)
-	}
-	aa, _ := filepath.Abs(a)
-	bb, _ := filepath.Abs(b)
-	return aa == bb
 }
