@@ -1,6 +1,8 @@
 package bpf
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"errors"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 // Every front-end must pass the verifier of the running kernel with all
 // collectors on, or the kernel must lack its program type.
 func TestProgramsLoad(t *testing.T) {
+	testutils.RequireBPF(t)
 	for _, tc := range []struct{ prog, attach string }{
 		{"probe_tp_btf", "kfree_skb"},
 		{"probe_raw_tp", ""},

@@ -1,6 +1,8 @@
 package collect
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -49,6 +51,7 @@ func TestInspectionText(t *testing.T) {
 // On this kernel tracepoints work and the default probes are listed.
 func TestInspectHost(t *testing.T) {
 	requireRootOnly(t)
+	testutils.RequireBPF(t)
 	in, err := Inspect()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package collect
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"fmt"
 	"net"
 	"os"
@@ -85,6 +87,7 @@ func requireRoot(t *testing.T) {
 			t.Skipf("needs %s (iproute2, nftables) to set up namespaces", bin)
 		}
 	}
+	testutils.RequireBPF(t)
 }
 
 func newNetns(t *testing.T) *testNetns {

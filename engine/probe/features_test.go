@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"errors"
 	"os"
 	"testing"
@@ -13,6 +15,7 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to load BPF programs")
 	}
+	testutils.RequireBPF(t)
 }
 
 // The feature probes answer nil or a reason wrapping ErrNotSupported; any
