@@ -10,6 +10,9 @@ BENCH_EVENTS ?= 1000000
 
 .PHONY: all build test bench generate demo clean
 
+# The VM tier (make test-vm): kernels other than the host's, in qemu.
+include vm/vm.mk
+
 all: build
 
 build:
