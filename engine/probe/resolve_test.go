@@ -71,6 +71,7 @@ ffffffff81000200 T tcp_v4_connect
 ffffffff81000300 t __netif_receive_skb_core.constprop.0
 ffffffff81000400 T late_skb
 ffffffff81000500 D some_data
+ffffffffc0000000 t nft_do_chain	[nf_tables]
 `,
 		types: spec,
 	}
@@ -167,6 +168,12 @@ func TestResolveSuffixedSymbol(t *testing.T) {
 	}
 	if got := syms.Format(0x10); got != "0x10" {
 		t.Errorf("Format below every symbol = %s", got)
+	}
+	if got := syms.Format(0xffffffffc0000042); got != "nft_do_chain+0x42" {
+		t.Errorf("module symbol: %s", got)
+	}
+	if syms.Dynamic(0xffffffff81000410) || !syms.Dynamic(0xffffffffc0000042) {
+		t.Error("kernel image and module addresses told apart wrongly")
 	}
 }
 
