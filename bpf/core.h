@@ -64,8 +64,11 @@ static __always_inline bool packet_matches(struct sk_buff *skb)
 	return retis_filter_meta(skb) != 0;
 }
 
-/* Set when the context cannot give a stack (test_run tc programs). */
-const volatile u8 no_stack = 0;
+/* Set for programs that do not run on behalf of a task (the test_run
+ * benchmark producer): no stack, pid or comm, whose helpers such programs
+ * may not call on every kernel.
+ */
+const volatile u8 no_task = 0;
 
 static __always_inline void fill_header(struct event_buf *buf,
 					struct probe_ctx *ctx)
@@ -73,16 +76,21 @@ static __always_inline void fill_header(struct event_buf *buf,
 	struct event_hdr *h = (struct event_hdr *)buf->data;
 
 	h->timestamp = ctx->timestamp;
-	h->pid_tgid = bpf_get_current_pid_tgid();
 	h->probe_id = ctx->probe_id;
 	h->stack_id = -1;
-	if (ctx->flags & PROBE_F_STACK && !no_stack)
-		h->stack_id = bpf_get_stackid(ctx->orig_ctx, &stack_map,
-					      BPF_F_FAST_STACK_CMP);
 	h->cpu = bpf_get_smp_processor_id();
 	h->probe_type = ctx->type;
 	h->pad[0] = h->pad[1] = h->pad[2] = 0;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	if (no_task) {
+		h->pid_tgid = 0;
+		__builtin_memset(h->comm, 0, sizeof(h->comm));
+	} else {
+		h->pid_tgid = bpf_get_current_pid_tgid();
+		bpf_get_current_comm(h->comm, sizeof(h->comm));
+		if (ctx->flags & PROBE_F_STACK)
+			h->stack_id = bpf_get_stackid(ctx->orig_ctx, &stack_map,
+						      BPF_F_FAST_STACK_CMP);
+	}
 	buf->size = sizeof(*h);
 }
 

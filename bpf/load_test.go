@@ -13,16 +13,23 @@ import (
 // collectors on, or the kernel must lack its program type.
 func TestProgramsLoad(t *testing.T) {
 	testutils.RequireBPF(t)
-	for _, tc := range []struct{ prog, attach string }{
-		{"probe_tp_btf", "kfree_skb"},
-		{"probe_raw_tp", ""},
-		{"probe_fentry", "kfree_skb_reason"},
-		{"probe_fexit", "kfree_skb_reason"},
-		{"probe_kprobe", ""},
-		{"probe_kprobe_multi", ""},
-		{"probe_kretprobe_entry", ""},
-		{"probe_kretprobe", ""},
-		{"probe_bench", ""},
+	// skb:kfree_skb's arguments: skb, location, reason, rx_sk;
+	// consume_skb(skb) has one.
+	kfree := [3]int32{4, 0, 2}
+	consume := [3]int32{1, 0, -1}
+	for _, tc := range []struct {
+		prog, attach string
+		args         [3]int32 // count, skb, drop reason
+	}{
+		{"probe_tp_btf", "kfree_skb", kfree},
+		{"probe_raw_tp", "", kfree},
+		{"probe_fentry", "consume_skb", consume},
+		{"probe_fexit", "consume_skb", consume},
+		{"probe_kprobe", "", kfree},
+		{"probe_kprobe_multi", "", kfree},
+		{"probe_kretprobe_entry", "", kfree},
+		{"probe_kretprobe", "", kfree},
+		{"probe_bench", "", kfree},
 	} {
 		t.Run(tc.prog, func(t *testing.T) {
 			spec, err := LoadProbe()
@@ -43,15 +50,14 @@ func TestProgramsLoad(t *testing.T) {
 					t.Fatal(n, err)
 				}
 			}
-			// skb:kfree_skb's arguments: skb, location, reason, rx_sk.
-			set("nargs", uint32(4))
-			set("arg_skb", int32(0))
-			set("arg_drop_reason", int32(2))
+			set("nargs", uint32(tc.args[0]))
+			set("arg_skb", tc.args[1])
+			set("arg_drop_reason", tc.args[2])
 			set("collectors", uint32(0x3f))
 			set("skb_sections", uint32(0x3e))
 			switch tc.prog {
 			case "probe_bench":
-				set("no_stack", uint8(1))
+				set("no_task", uint8(1))
 			case "probe_kprobe", "probe_kretprobe", "probe_kretprobe_entry", "probe_kprobe_multi":
 				set("use_cookie", uint8(1))
 			}

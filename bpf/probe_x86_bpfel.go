@@ -240,7 +240,7 @@ const (
 	ProbeVarArgSkb               = "arg_skb"
 	ProbeVarCollectors           = "collectors"
 	ProbeVarNargs                = "nargs"
-	ProbeVarNoStack              = "no_stack"
+	ProbeVarNoTask               = "no_task"
 	ProbeVarProbeId              = "probe_id"
 	ProbeVarSkbSections          = "skb_sections"
 	ProbeVarUnusedCollectorBit   = "unused_collector_bit"
@@ -343,7 +343,7 @@ type ProbeVariableSpecs struct {
 	ArgSkb             *ebpf.VariableSpec `ebpf:"arg_skb"`
 	Collectors         *ebpf.VariableSpec `ebpf:"collectors"`
 	Nargs              *ebpf.VariableSpec `ebpf:"nargs"`
-	NoStack            *ebpf.VariableSpec `ebpf:"no_stack"`
+	NoTask             *ebpf.VariableSpec `ebpf:"no_task"`
 	ProbeId            *ebpf.VariableSpec `ebpf:"probe_id"`
 	SkbSections        *ebpf.VariableSpec `ebpf:"skb_sections"`
 	UnusedCollectorBit *ebpf.VariableSpec `ebpf:"unused_collector_bit"`
@@ -422,7 +422,7 @@ type ProbeVariables struct {
 	ArgSkb             *ebpf.Variable `ebpf:"arg_skb"`
 	Collectors         *ebpf.Variable `ebpf:"collectors"`
 	Nargs              *ebpf.Variable `ebpf:"nargs"`
-	NoStack            *ebpf.Variable `ebpf:"no_stack"`
+	NoTask             *ebpf.Variable `ebpf:"no_task"`
 	ProbeId            *ebpf.Variable `ebpf:"probe_id"`
 	SkbSections        *ebpf.Variable `ebpf:"skb_sections"`
 	UnusedCollectorBit *ebpf.Variable `ebpf:"unused_collector_bit"`

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/retis-go/retis/engine/events"
+	"github.com/retis-go/retis/engine/probe"
 )
 
 type testWriter struct{ t *testing.T }
@@ -231,7 +234,8 @@ func TestPingVeth(t *testing.T) {
 }
 
 // A packet dropped by an nft rule gets NETFILTER_DROP, and its stack shows
-// where: in nftables.
+// where: in the netfilter hook (nf_hook_slow frees it, or nft_do_chain
+// below it, depending on the kernel).
 func TestNftDrop(t *testing.T) {
 	requireRoot(t)
 	a, b := newNetns(t), newNetns(t)
@@ -256,8 +260,8 @@ func TestNftDrop(t *testing.T) {
 		if d.SkbDrop == nil || d.SkbDrop.DropReason != "NETFILTER_DROP" || d.SkbDrop.Subsys != nil {
 			t.Errorf("drop %+v, want NETFILTER_DROP", d.SkbDrop)
 		}
-		if !slices.ContainsFunc(d.Kernel.StackTrace, func(s string) bool { return strings.HasPrefix(s, "nft_do_chain+0x") }) {
-			t.Errorf("stack does not go through nft_do_chain: %v", d.Kernel.StackTrace)
+		if !slices.ContainsFunc(d.Kernel.StackTrace, func(s string) bool { return strings.HasPrefix(s, "nf_hook_slow+0x") }) {
+			t.Errorf("stack does not go through nf_hook_slow: %v", d.Kernel.StackTrace)
 		}
 	}
 }
@@ -364,5 +368,58 @@ func TestDNATTracking(t *testing.T) {
 	}
 	if ct.Orig.Proto.UDP == nil || ct.Orig.Proto.UDP.Sport != 40003 || ct.Orig.Proto.UDP.Dport != 7777 {
 		t.Errorf("ct orig ports %+v", ct.Orig.Proto.UDP)
+	}
+}
+
+// Every function backend attaches and reports the packet: ip_rcv at
+// entry (the receiving side), __ip_local_out at return (the sending side,
+// where the skb is still alive; its skb is the third argument). Backends
+// this kernel lacks are skipped.
+func TestFunctionBackends(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		backend probe.Backend
+		spec    string
+		symbol  string
+		side    string
+	}{
+		{probe.KprobeMulti, "kprobe:ip_rcv", "ip_rcv", "B"},
+		{probe.KprobeSingle, "kprobe:ip_rcv", "ip_rcv", "B"},
+		{probe.Fentry, "kprobe:ip_rcv", "ip_rcv", "B"},
+		{probe.KretprobeSingle, "kretprobe:__ip_local_out", "__ip_local_out", "A"},
+		{probe.Fexit, "kretprobe:__ip_local_out", "__ip_local_out", "A"},
+	} {
+		t.Run(tc.backend.String(), func(t *testing.T) {
+			if err := tc.backend.Supported(); errors.Is(err, ebpf.ErrNotSupported) {
+				t.Skipf("kernel lacks %s: %v", tc.backend, err)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			a, b := newNetns(t), newNetns(t)
+			_, bIdx := veth(t, a, "va", "10.96.0.1/24", b, "vb", "10.96.0.2/24")
+			evs, st := collect(t, Config{
+				Probes:   []string{tc.spec},
+				Backends: []string{tc.backend.String()},
+				Cmd:      fmt.Sprintf("ip netns exec %s ping -q -c 3 -i 0.2 -W 1 10.96.0.2 >/dev/null", a.name),
+			})
+			if want := tc.spec + " (" + tc.backend.String() + ")"; !slices.Contains(st.Probes, want) {
+				t.Fatalf("probes %v, want %s", st.Probes, want)
+			}
+			ns := map[string]*testNetns{"A": a, "B": b}[tc.side]
+			got := find(evs, tc.symbol, ns, func(e *events.Event, p *pkt) bool {
+				return p.icmp != nil && p.icmp.TypeCode.Type() == layers.ICMPv4TypeEchoRequest && p.ip.DstIP.String() == "10.96.0.2"
+			})
+			if len(got) < 3 {
+				t.Fatalf("%d echo requests seen at %s, want at least 3", len(got), tc.symbol)
+			}
+			for _, e := range got {
+				if want := tc.backend.Kind().ProbeType(); e.Kernel.ProbeType != want {
+					t.Errorf("probe type %q, want %q", e.Kernel.ProbeType, want)
+				}
+				if tc.side == "B" && (e.Dev == nil || e.Dev.Ifindex != uint32(bIdx)) {
+					t.Errorf("dev %+v, want ifindex %d", e.Dev, bIdx)
+				}
+			}
+		})
 	}
 }

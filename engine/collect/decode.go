@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -108,15 +109,24 @@ func (d *decoder) decode(rec []byte) (*events.Event, error) {
 // always names the same stack (the map never evicts).
 type stacks struct {
 	lookup func(id int32, ips *[perfMaxStackDepth]uint64) error
-	syms   *probe.Symbols
+	// reload reads kallsyms again: modules and BPF programs loaded after
+	// the last read (nf_tables autoloaded by a rule, our own programs)
+	// would otherwise be named after their neighbours.
+	reload func() (*probe.Symbols, error)
 	mu     sync.Mutex
+	syms   *probe.Symbols
+	read   time.Time
 	cache  map[int32][]string
 }
 
-func newStacks(m *ebpf.Map, syms *probe.Symbols) *stacks {
+// symbolsMaxAge is how stale kallsyms may be when a stack has frames in
+// modules or BPF programs.
+const symbolsMaxAge = time.Second
+
+func newStacks(m *ebpf.Map) *stacks {
 	return &stacks{
 		lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error { return m.Lookup(uint32(id), ips) },
-		syms:   syms,
+		reload: probe.ReadHostSymbols,
 		cache:  map[int32][]string{},
 	}
 }
@@ -131,12 +141,28 @@ func (s *stacks) resolve(id int32) []string {
 	if err := s.lookup(id, &ips); err != nil {
 		return nil
 	}
-	var out []string
-	for _, ip := range ips {
-		if ip == 0 {
-			break
+	n := 0
+	for n < len(ips) && ips[n] != 0 {
+		n++
+	}
+	stale := s.syms == nil
+	for _, ip := range ips[:n] {
+		if s.syms != nil && s.syms.Dynamic(ip) && time.Since(s.read) > symbolsMaxAge {
+			stale = true
 		}
-		out = append(out, s.syms.Format(ip))
+	}
+	if stale {
+		if syms, err := s.reload(); err == nil {
+			s.syms, s.read = syms, time.Now()
+		}
+	}
+	out := make([]string, n)
+	for i, ip := range ips[:n] {
+		if s.syms != nil {
+			out[i] = s.syms.Format(ip)
+		} else {
+			out[i] = fmt.Sprintf("%#x", ip)
+		}
 	}
 	s.cache[id] = out
 	return out

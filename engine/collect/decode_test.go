@@ -129,8 +129,9 @@ func TestStacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lookups := 0
-	st := &stacks{syms: syms, cache: map[int32][]string{}, lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error {
+	lookups, reloads := 0, 0
+	reload := func() (*probe.Symbols, error) { reloads++; return syms, nil }
+	st := &stacks{reload: reload, cache: map[int32][]string{}, lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error {
 		lookups++
 		if id != 2 {
 			return errors.New("no such stack")
@@ -149,6 +150,37 @@ func TestStacks(t *testing.T) {
 	}
 	if got := st.resolve(3); got != nil {
 		t.Errorf("missing stack %v", got)
+	}
+	if reloads != 1 {
+		t.Errorf("%d kallsyms reads, want 1", reloads)
+	}
+}
+
+// A frame in a module loaded after kallsyms was read gets the table read
+// again, once it is older than symbolsMaxAge.
+func TestStacksReloadForModules(t *testing.T) {
+	before, _ := probe.ParseKallsyms(strings.NewReader("ffffffff81000000 T nf_hook_slow\nffffffffc0000000 t cleanup_module\t[other]\n"))
+	after, _ := probe.ParseKallsyms(strings.NewReader("ffffffff81000000 T nf_hook_slow\nffffffffc0000000 t cleanup_module\t[other]\nffffffffc0010000 t nft_do_chain\t[nf_tables]\n"))
+	next := before
+	reloads := 0
+	st := &stacks{
+		reload: func() (*probe.Symbols, error) { reloads++; return next, nil },
+		cache:  map[int32][]string{},
+		lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error {
+			ips[0], ips[1] = 0xffffffffc0010010+uint64(id), 0xffffffff81000020
+			return nil
+		},
+	}
+	if got := strings.Join(st.resolve(0), " "); got != "cleanup_module+0x10010 nf_hook_slow+0x20" {
+		t.Errorf("first read: %s", got)
+	}
+	next = after
+	if got := strings.Join(st.resolve(1), " "); got != "cleanup_module+0x10011 nf_hook_slow+0x20" || reloads != 1 {
+		t.Errorf("fresh table reread (%d reads): %s", reloads, got)
+	}
+	st.read = st.read.Add(-2 * symbolsMaxAge)
+	if got := strings.Join(st.resolve(2), " "); got != "nft_do_chain+0x12 nf_hook_slow+0x20" || reloads != 2 {
+		t.Errorf("stale table (%d reads): %s", reloads, got)
 	}
 }
 

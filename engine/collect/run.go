@@ -138,11 +138,7 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	syms, err := probe.HostSymbols()
-	if err != nil {
-		return nil, err
-	}
-	dec := newDecoder(entries, cols, newStacks(objs.maps["stack_map"], syms))
+	dec := newDecoder(entries, cols, newStacks(objs.maps["stack_map"]))
 	p := newPipeline(dec, file, sinks, cfg.StopAfter, stop, log)
 	p.wholeBatches = cfg.OutRotate == 0 && cfg.StopAfter == 0
 	wait := p.run(rd)

@@ -20,6 +20,9 @@ type Symbols struct {
 	names []string
 	// base name (without .constprop.0 and friends) to symbol names
 	byBase map[string][]string
+	// coreEnd is the highest address of the kernel image's own symbols:
+	// past it are modules and BPF programs, which come and go.
+	coreEnd uint64
 }
 
 // ParseKallsyms reads a kallsyms listing, keeping text symbols.
@@ -53,6 +56,9 @@ func ParseKallsyms(r io.Reader) (*Symbols, error) {
 			continue
 		}
 		syms = append(syms, sym{addr, name})
+		if len(f) == 3 && addr > s.coreEnd {
+			s.coreEnd = addr
+		}
 		base, _, _ := strings.Cut(name, ".")
 		s.byBase[base] = append(s.byBase[base], name)
 	}
@@ -68,7 +74,11 @@ func ParseKallsyms(r io.Reader) (*Symbols, error) {
 	return s, nil
 }
 
-var hostSymbols = sync.OnceValues(func() (*Symbols, error) {
+var hostSymbols = sync.OnceValues(ReadHostSymbols)
+
+// ReadHostSymbols reads the running kernel's symbols now (HostSymbols
+// caches its first read).
+func ReadHostSymbols() (*Symbols, error) {
 	f, err := os.Open("/proc/kallsyms")
 	if err != nil {
 		return nil, err
@@ -82,7 +92,7 @@ var hostSymbols = sync.OnceValues(func() (*Symbols, error) {
 		return nil, fmt.Errorf("kallsyms: addresses are hidden (kernel.kptr_restrict; run as root)")
 	}
 	return s, nil
-})
+}
 
 // HostSymbols returns the running kernel's symbols, read once.
 func HostSymbols() (*Symbols, error) { return hostSymbols() }
@@ -113,6 +123,12 @@ func (s *Symbols) Symbol(name string) (sym string, ok bool) {
 	}
 	return "", false
 }
+
+// Dynamic reports whether addr is past the kernel image, in a module or a
+// BPF program: symbols there may have appeared since the table was read.
+// The image's last symbol is followed by the rest of its code, hence the
+// margin (modules and BPF programs live far above).
+func (s *Symbols) Dynamic(addr uint64) bool { return addr > s.coreEnd+16<<20 }
 
 // Lookup returns the symbol containing addr and the offset into it.
 func (s *Symbols) Lookup(addr uint64) (name string, off uint64, ok bool) {

@@ -71,6 +71,7 @@ ffffffff81000200 T tcp_v4_connect
 ffffffff81000300 t __netif_receive_skb_core.constprop.0
 ffffffff81000400 T late_skb
 ffffffff81000500 D some_data
+ffffffffc0000000 t nft_do_chain	[nf_tables]
 `,
 		types: spec,
 	}
@@ -168,6 +169,12 @@ func TestResolveSuffixedSymbol(t *testing.T) {
 	if got := syms.Format(0x10); got != "0x10" {
 		t.Errorf("Format below every symbol = %s", got)
 	}
+	if got := syms.Format(0xffffffffc0000042); got != "nft_do_chain+0x42" {
+		t.Errorf("module symbol: %s", got)
+	}
+	if syms.Dynamic(0xffffffff81000410) || !syms.Dynamic(0xffffffffc0000042) {
+		t.Error("kernel image and module addresses told apart wrongly")
+	}
 }
 
 // The running kernel's default probes resolve with the skb where the
@@ -175,17 +182,23 @@ func TestResolveSuffixedSymbol(t *testing.T) {
 func TestResolveHost(t *testing.T) {
 	requireRoot(t)
 	k := HostKernel()
+	// skb:kfree_skb gained rx_sk in 6.10: only its first three
+	// arguments are fixed.
 	for spec, want := range map[string]Args{
 		"tp:net:netif_receive_skb":  {Count: 1, Skb: 0, DropReason: -1, Dev: -1, Net: -1},
 		"tp:net:net_dev_start_xmit": {Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1},
-		"tp:skb:kfree_skb":          {Count: 4, Skb: 0, DropReason: 2, Dev: -1, Net: -1},
+		"tp:skb:kfree_skb":          {Count: 3, Skb: 0, DropReason: 2, Dev: -1, Net: -1},
 	} {
 		s, _ := Parse(spec)
 		ts, err := Resolve(k, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ts[0].Args != want {
+		got := ts[0].Args
+		if spec == "tp:skb:kfree_skb" && got.Count == 4 {
+			got.Count = 3
+		}
+		if got != want {
 			t.Errorf("%s: %+v, want %+v", spec, ts[0].Args, want)
 		}
 	}
