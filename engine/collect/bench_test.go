@@ -1,6 +1,8 @@
 package collect
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"context"
 	"errors"
 	"fmt"
@@ -143,6 +145,7 @@ func (p *producer) finish(tb testing.TB) (written, lost uint64) {
 // JSON → file path with the producer unthrottled; written/s is what the
 // file sustained, lost what the ring could not hold.
 func BenchmarkRingToFile(b *testing.B) {
+	testutils.RequireBPF(b)
 	p := newProducer(b, filepath.Join(b.TempDir(), "retis.data"))
 	start := time.Now()
 	p.produce(b, uint64(b.N), 0)
