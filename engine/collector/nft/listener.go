@@ -34,6 +34,7 @@ type Listener struct {
 	ns       *Namespace
 	conn     *netlink.Conn
 	handles  *handles
+	links    *links
 	verdicts VerdictSet
 	keepOwn  bool
 	cookie   uint64
@@ -45,9 +46,12 @@ type Listener struct {
 	closed atomic.Bool
 }
 
+// headersEntry is what only the first event of a base chain carries.
 type headersEntry struct {
-	h    Headers
-	seen uint64
+	h                Headers
+	iif, oif         uint32
+	iifType, oifType uint16
+	seen             uint64
 }
 
 // Listen opens a trace listener in ns.
@@ -75,6 +79,11 @@ func Listen(ns *Namespace, opts ListenOptions) (*Listener, error) {
 	}
 	if l.handles, err = newHandles(ns); err != nil {
 		conn.Close()
+		return nil, err
+	}
+	if l.links, err = newLinks(ns); err != nil {
+		conn.Close()
+		l.handles.close()
 		return nil, err
 	}
 	return l, nil
@@ -120,6 +129,7 @@ func (l *Listener) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
+	l.links.close()
 	return errors.Join(l.conn.Close(), l.handles.close())
 }
 
@@ -178,6 +188,7 @@ func (l *Listener) handle(msgs []netlink.Message, now uint64) ([]*Trace, error) 
 		if t.TableHandle, t.ChainHandle, err = l.handles.lookup(t.Family, t.Table, t.Chain); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.ns, err)
 		}
+		t.IifName, t.OifName = l.links.name(t.Iif), l.links.name(t.Oif)
 		out = append(out, t)
 	}
 	return out, nil
@@ -198,11 +209,16 @@ func (l *Listener) selected(t *Trace) bool {
 // for the events of the same trace id that carry none.
 func (l *Listener) rememberHeaders(t *Trace, now uint64) {
 	if t.HeadersCarried {
-		l.headers[t.ID] = headersEntry{h: t.Headers, seen: now}
+		l.headers[t.ID] = headersEntry{
+			h:   t.Headers,
+			iif: t.Iif, oif: t.Oif, iifType: t.IifType, oifType: t.OifType,
+			seen: now,
+		}
 		return
 	}
 	if e, ok := l.headers[t.ID]; ok {
 		t.Headers = e.h
+		t.Iif, t.Oif, t.IifType, t.OifType = e.iif, e.oif, e.iifType, e.oifType
 		e.seen = now
 		l.headers[t.ID] = e
 	}

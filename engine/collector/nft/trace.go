@@ -70,8 +70,12 @@ type Trace struct {
 	IifType   uint16 // ARPHRD_* of the input device
 	Oif       uint32
 	OifType   uint16
-	Mark      uint32
-	NFProto   uint8 // packet family for inet tables (NFPROTO_IPV4/IPV6)
+	// IifName and OifName are the devices' names, resolved by the
+	// listener in the trace's namespace ("" if gone meanwhile).
+	IifName string
+	OifName string
+	Mark    uint32
+	NFProto uint8 // packet family for inet tables (NFPROTO_IPV4/IPV6)
 	// Headers of the packet; filled from an earlier event of the same
 	// trace id when this one carries none (see HeadersCarried).
 	Headers Headers
