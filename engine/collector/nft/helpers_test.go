@@ -2,6 +2,8 @@ package nft
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -200,4 +202,9 @@ func sendUDP(t *testing.T, ns *Namespace, dst net.IP, port uint16, payload []byt
 		t.Fatalf("send: %v", err)
 	}
 	return uint16(conn.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// testLogger logs into w as text.
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, nil))
 }

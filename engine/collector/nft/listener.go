@@ -33,8 +33,8 @@ const headersTTL = 5_000_000_000
 type Listener struct {
 	ns       *Namespace
 	conn     *netlink.Conn
-	handles  *handles
-	links    *links
+	handles  handleResolver
+	links    linkNamer
 	verdicts VerdictSet
 	keepOwn  bool
 	cookie   uint64
@@ -44,6 +44,19 @@ type Listener struct {
 
 	lost   atomic.Uint64
 	closed atomic.Bool
+}
+
+// handleResolver gives the handles of a table and chain by name.
+type handleResolver interface {
+	lookup(family uint8, table, chain string) (tableHandle, chainHandle uint64, err error)
+	invalidate()
+	close() error
+}
+
+// linkNamer gives a device's name by ifindex.
+type linkNamer interface {
+	name(ifindex uint32) string
+	close()
 }
 
 // headersEntry is what only the first event of a base chain carries.
@@ -77,15 +90,18 @@ func Listen(ns *Namespace, opts ListenOptions) (*Listener, error) {
 		conn.Close()
 		return nil, err
 	}
-	if l.handles, err = newHandles(ns); err != nil {
+	h, err := newHandles(ns)
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	if l.links, err = newLinks(ns); err != nil {
+	links, err := newLinks(ns)
+	if err != nil {
 		conn.Close()
-		l.handles.close()
+		h.close()
 		return nil, err
 	}
+	l.handles, l.links = h, links
 	return l, nil
 }
 
