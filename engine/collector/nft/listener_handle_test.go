@@ -17,7 +17,7 @@ func (f *fakeHandles) lookup(_ uint8, table, chain string) (uint64, uint64, erro
 	f.lookups = append(f.lookups, table+"/"+chain)
 	return 10, 20, nil
 }
-func (f *fakeHandles) invalidate() { f.invalidated++ }
+func (f *fakeHandles) invalidate()  { f.invalidated++ }
 func (f *fakeHandles) close() error { return nil }
 
 type fakeLinks map[uint32]string
