@@ -2,11 +2,16 @@ package nft
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,6 +77,7 @@ func udpOf(traces []*Trace, sport uint16) []*Trace {
 }
 
 func TestListenDrop(t *testing.T) {
+	requireNftTrace(t)
 	a, b, ipB, dt := tracedSetup(t, 9999)
 	l, err := Listen(b, ListenOptions{})
 	if err != nil {
@@ -126,6 +132,7 @@ func TestListenDrop(t *testing.T) {
 }
 
 func TestListenVerdictFilter(t *testing.T) {
+	requireNftTrace(t)
 	a, b, ipB, dt := tracedSetup(t, 9999)
 	dropOnly, err := Listen(b, ListenOptions{Verdicts: VerdictDrop.bit()})
 	if err != nil {
@@ -151,7 +158,10 @@ func TestListenVerdictFilter(t *testing.T) {
 	// With every verdict, the test chain's end-of-rules marker stays hidden.
 	p := udpOf(readTraces(t, all, 100*time.Millisecond), passed)
 	if len(p) != 1 || !p[0].Policy() || p[0].Table != dt.table {
-		t.Fatalf("all-verdicts listener: passed packet gave %v, want only the policy accept", p)
+		for _, tr := range p {
+			t.Logf("%s %s/%s handle %v:%d %s", tr.Type, tr.Table, tr.Chain, tr.HasRuleHandle, tr.RuleHandle, tr.Verdict)
+		}
+		t.Fatalf("all-verdicts listener: passed packet gave %d traces, want only the policy accept", len(p))
 	}
 }
 
@@ -189,4 +199,77 @@ func nftHandles(t *testing.T, ns *Namespace, table, chain string) (uint64, uint6
 		t.Fatalf("nft shows no handles for %s/%s: %s", table, chain, out)
 	}
 	return th, ch
+}
+
+// TestListenJump follows a packet through a jump to a chain it falls off
+// the end of: the jump, the next rule of the base chain, its policy; the
+// end-of-rules markers of both chains stay hidden on every kernel.
+func TestListenJump(t *testing.T) {
+	requireNftTrace(t)
+	a, b := testNamespace(t), testNamespace(t)
+	_, ipB := vethPair(t, a, b)
+	conn, err := nftables.New(nftables.WithNetNSFd(b.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := conn.AddTable(&nftables.Table{Name: "retis_jump", Family: nftables.TableFamilyINet})
+	t.Cleanup(func() {
+		conn.DelTable(tb)
+		if err := conn.Flush(); err != nil {
+			t.Errorf("remove test table: %v", err)
+		}
+	})
+	policy := nftables.ChainPolicyAccept
+	in := conn.AddChain(&nftables.Chain{Name: "input", Table: tb, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &policy})
+	sub := conn.AddChain(&nftables.Chain{Name: "tcp_only", Table: tb})
+	conn.AddRule(&nftables.Rule{Table: tb, Chain: sub, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}})
+	conn.AddRule(&nftables.Rule{Table: tb, Chain: in, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: sub.Name}}})
+	conn.AddRule(&nftables.Rule{Table: tb, Chain: in, Exprs: []expr.Any{&expr.Counter{}}})
+	if err := conn.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := conn.GetRules(tb, in)
+	if err != nil || len(rules) != 2 {
+		t.Fatalf("rules: %v, %v", rules, err)
+	}
+	tbl, err := InstallTable(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tbl.Remove() })
+	l, err := Listen(b, ListenOptions{Verdicts: ^VerdictSet(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+
+	sport := sendUDP(t, a, ipB, 9998, []byte("x"))
+	var got []string
+	for _, tr := range udpOf(readTraces(t, l, 500*time.Millisecond), sport) {
+		s := tr.Section()
+		line := fmt.Sprintf("%s/%s", s.ChainName, s.Verdict)
+		if s.RuleHandle != nil {
+			line += fmt.Sprintf(" handle %d", *s.RuleHandle)
+		}
+		if s.VerdictChainName != nil {
+			line += " chain " + *s.VerdictChainName
+		}
+		if s.Policy {
+			line += " (policy)"
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		fmt.Sprintf("input/jump handle %d chain tcp_only", rules[0].Handle),
+		fmt.Sprintf("input/continue handle %d", rules[1].Handle),
+		"input/accept (policy)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("traces\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

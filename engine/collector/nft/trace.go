@@ -95,9 +95,12 @@ type Trace struct {
 func (t *Trace) Policy() bool { return t.Type == TracePolicy }
 
 // endOfRules tells whether the event only marks that the packet went past
-// the last rule of a chain (nft never shows these).
+// the last rule of a chain, base or jumped to (nft never shows these): a
+// continue verdict without a rule. Older kernels (6.1) send it as a return
+// event, newer ones (6.12, 6.18) as a rule event. What follows tells what happened: the
+// policy of a base chain, the next rule of the chain that jumped.
 func (t *Trace) endOfRules() bool {
-	return t.Type == TraceRule && t.Verdict == VerdictContinue && !t.HasRuleHandle
+	return (t.Type == TraceRule || t.Type == TraceReturn) && t.Verdict == VerdictContinue && !t.HasRuleHandle
 }
 
 // nft message type of a trace, as carried in the netlink header.

@@ -124,7 +124,8 @@ func TestEndOfRules(t *testing.T) {
 		{Trace{Type: TraceRule, Verdict: VerdictContinue}, true},
 		{Trace{Type: TraceRule, Verdict: VerdictContinue, HasRuleHandle: true, RuleHandle: 4}, false},
 		{Trace{Type: TraceRule, Verdict: VerdictAccept}, false},
-		{Trace{Type: TraceReturn, Verdict: VerdictContinue}, false},
+		{Trace{Type: TraceReturn, Verdict: VerdictContinue}, true},
+		{Trace{Type: TraceReturn, Verdict: VerdictReturn, HasRuleHandle: true, RuleHandle: 9}, false},
 		{Trace{Type: TracePolicy, Verdict: VerdictAccept}, false},
 	} {
 		if got := tc.tr.endOfRules(); got != tc.want {
