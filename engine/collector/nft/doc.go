@@ -10,6 +10,16 @@
 // series of the packet it belongs to by matching those headers against the
 // packets of skb events collected at the same time.
 //
+// In a collection:
+//
+//	c, err := nft.New(nft.Config{AllowSystemChanges: allow, Verdicts: v, Netns: netns})
+//	err = c.Start()      // before the probes attach
+//	defer c.Close()      // every exit path: removes the tables
+//	j := nft.NewJoiner(nft.JoinOptions{})
+//	go j.Run(ctx, c.Traces(), 10*time.Millisecond, write)
+//	// for each skb event read from the ring buffer: j.AddPacket(e)
+//	// at the end: detach, drain the ring buffer, c.Close(), wait for Run.
+//
 // The package must not know how events are stored, printed or scripted, nor
 // how the BPF side collects skb events: it takes and returns events.Event.
 package nft

@@ -19,11 +19,10 @@ import (
 // probe can be confused with, and scripts can tell the sources apart while
 // the nft section means the same for both.
 const (
-	SymbolKprobe    = "__nft_trace_packet"
-	ProbeKprobe     = events.ProbeKprobe
-	SymbolNetlink   = "nf_tables:trace"
-	ProbeNetlink    = events.ProbeRawTracepoint
-	netlinkProbeTag = ProbeNetlink + "/" + SymbolNetlink
+	SymbolKprobe  = traceFunc
+	ProbeKprobe   = events.ProbeKprobe
+	SymbolNetlink = "nf_tables:trace"
+	ProbeNetlink  = events.ProbeRawTracepoint
 )
 
 // Section returns the nft section of a trace event, as Retis writes it.

@@ -19,13 +19,20 @@ type JoinOptions struct {
 	// Window is how far apart in time a verdict and the packet events it
 	// may join can be, and how long a verdict waits for them.
 	Window time.Duration
+	// Unmatched decides whether a verdict no packet event matched is
+	// emitted (on its own, with what its trace carried); nil emits them
+	// all. Every packet is traced, so when filters (-f, -m) select the
+	// packets, pass them here: run on e.Packet, they hide the verdicts of
+	// packets the filters reject, as the kprobe source does.
+	Unmatched func(e *events.Event) bool
 }
 
 // JoinStats counts what a Joiner did.
 type JoinStats struct {
 	Matched   uint64 // verdicts placed in a packet's series
-	Unmatched uint64 // verdicts emitted on their own (no packet event matched)
+	Unmatched uint64 // verdicts no packet event matched, emitted on their own
 	Headless  uint64 // of those, verdicts whose trace had no packet headers
+	Hidden    uint64 // verdicts no packet event matched, hidden by Unmatched
 }
 
 // Joiner places netlink trace verdicts in the series of the packets they
@@ -43,9 +50,10 @@ type JoinStats struct {
 //
 // All methods are safe for concurrent use.
 type Joiner struct {
-	mu      sync.Mutex
-	window  uint64
-	packets map[packetKey][]*events.Event
+	mu        sync.Mutex
+	window    uint64
+	unmatched func(*events.Event) bool
+	packets   map[packetKey][]*events.Event
 	// order lists the indexed events by arrival, for pruning.
 	order   []indexed
 	pending []pending
@@ -68,7 +76,11 @@ func NewJoiner(opts JoinOptions) *Joiner {
 	if opts.Window <= 0 {
 		opts.Window = DefaultJoinWindow
 	}
-	return &Joiner{window: uint64(opts.Window), packets: map[packetKey][]*events.Event{}}
+	return &Joiner{
+		window:    uint64(opts.Window),
+		unmatched: opts.Unmatched,
+		packets:   map[packetKey][]*events.Event{},
+	}
 }
 
 // AddPacket indexes an skb event; events without a packet, skb-tracking or
@@ -108,7 +120,9 @@ func (j *Joiner) Flush(now uint64) []*events.Event {
 		if p.t.Received+j.window > now {
 			break
 		}
-		out = append(out, j.resolve(p))
+		if e := j.resolve(p); e != nil {
+			out = append(out, e)
+		}
 		n++
 	}
 	j.pending = j.pending[n:]
@@ -125,7 +139,9 @@ func (j *Joiner) FlushAll() []*events.Event {
 	defer j.mu.Unlock()
 	out := make([]*events.Event, 0, len(j.pending))
 	for _, p := range j.pending {
-		out = append(out, j.resolve(p))
+		if e := j.resolve(p); e != nil {
+			out = append(out, e)
+		}
 	}
 	j.pending = nil
 	return out
@@ -186,7 +202,8 @@ func (j *Joiner) prune(cutoff uint64) {
 	j.order = j.order[n:]
 }
 
-// resolve builds the event of a verdict, joined when a packet event matches.
+// resolve builds the event of a verdict, joined when a packet event
+// matches; nil when unmatched and hidden.
 func (j *Joiner) resolve(p pending) *events.Event {
 	t := p.t
 	var anchor *events.Event
@@ -195,11 +212,16 @@ func (j *Joiner) resolve(p pending) *events.Event {
 		anchor, ts = j.place(p)
 	}
 	if anchor == nil {
+		e := t.Event()
+		if j.unmatched != nil && !j.unmatched(e) {
+			j.stats.Hidden++
+			return nil
+		}
 		j.stats.Unmatched++
 		if !p.hasKey {
 			j.stats.Headless++
 		}
-		return t.Event()
+		return e
 	}
 	j.stats.Matched++
 	e := &events.Event{

@@ -209,3 +209,31 @@ func TestJoinRun(t *testing.T) {
 		t.Fatalf("Run emitted %v", got)
 	}
 }
+
+func TestJoinUnmatchedFilter(t *testing.T) {
+	kept := testPacket{id: 1, sport: 40000, dport: 8080, payload: "x"}
+	hidden := testPacket{id: 2, sport: 40000, dport: 9999, payload: "x"}
+	var seen int
+	j := NewJoiner(JoinOptions{Unmatched: func(e *events.Event) bool {
+		seen++
+		k, ok := keyFromFrame(e.Packet.Data)
+		return ok && k.dport == 8080 // stands for `-f 'udp port 8080'`
+	}})
+	matched := hidden
+	matched.id = 3
+	frame, _, _ := matched.frame(t)
+	j.AddPacket(skbEvent(frame, testBase, testNetns, "skb:kfree_skb", true))
+	j.AddTrace(trace(kept, t, VerdictDrop, testBase))
+	j.AddTrace(trace(hidden, t, VerdictDrop, testBase))
+	j.AddTrace(trace(matched, t, VerdictDrop, testBase))
+	out := j.FlushAll()
+	if len(out) != 2 || out[0].SkbTracking != nil || out[1].SkbTracking == nil {
+		t.Fatalf("got %d events, want the kept unmatched verdict and the matched one", len(out))
+	}
+	if seen != 2 {
+		t.Errorf("filter asked %d times, want only for the 2 unmatched verdicts", seen)
+	}
+	if s := j.Stats(); s.Matched != 1 || s.Unmatched != 1 || s.Hidden != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}

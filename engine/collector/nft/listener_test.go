@@ -102,6 +102,12 @@ func TestListenDrop(t *testing.T) {
 	}
 	tr := d[0]
 	th, ch := nftHandles(t, b, dt.table, dt.chain)
+	if th == 0 {
+		th, ch = tr.TableHandle, tr.ChainHandle
+	}
+	if th == 0 || ch == 0 {
+		t.Errorf("handles not resolved: table %d, chain %d", tr.TableHandle, tr.ChainHandle)
+	}
 	if tr.Type != TraceRule || tr.Family != unix.NFPROTO_INET || tr.Table != dt.table || tr.Chain != dt.chain ||
 		!tr.HasRuleHandle || tr.RuleHandle != dt.ruleHandle || tr.Verdict != VerdictDrop ||
 		tr.TableHandle != th || tr.ChainHandle != ch || tr.NFProto != unix.NFPROTO_IPV4 ||
@@ -169,11 +175,12 @@ func TestListenVerdictFilter(t *testing.T) {
 // independent check of the listener's resolution (0, 0 without nft).
 func nftHandles(t *testing.T, ns *Namespace, table, chain string) (uint64, uint64) {
 	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Log("no nft tool: handles not cross-checked")
+	nft, err := exec.LookPath("nft")
+	if err != nil {
+		t.Logf("handles not cross-checked: %v", err)
 		return 0, 0
 	}
-	out, err := exec.Command("ip", "netns", "exec", ns.Spec, "nft", "-j", "list", "table", "inet", table).Output()
+	out, err := exec.Command("ip", "netns", "exec", ns.Spec, nft, "-j", "list", "table", "inet", table).Output()
 	if err != nil {
 		t.Fatalf("nft list: %v", err)
 	}
