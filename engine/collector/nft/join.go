@@ -25,6 +25,10 @@ type JoinOptions struct {
 	// packets, pass them here: run on e.Packet, they hide the verdicts of
 	// packets the filters reject, as the kprobe source does.
 	Unmatched func(e *events.Event) bool
+	// Namespaces lists the inode numbers of the namespaces whose verdicts
+	// are read (Collector.Namespaces); packet events seen elsewhere are
+	// not indexed. Nil indexes them all.
+	Namespaces []uint32
 }
 
 // JoinStats counts what a Joiner did.
@@ -53,6 +57,7 @@ type Joiner struct {
 	mu        sync.Mutex
 	window    uint64
 	unmatched func(*events.Event) bool
+	netns     map[uint32]bool // nil: every namespace
 	packets   map[packetKey][]*events.Event
 	// order lists the indexed events by arrival, for pruning.
 	order   []indexed
@@ -76,17 +81,28 @@ func NewJoiner(opts JoinOptions) *Joiner {
 	if opts.Window <= 0 {
 		opts.Window = DefaultJoinWindow
 	}
-	return &Joiner{
+	j := &Joiner{
 		window:    uint64(opts.Window),
 		unmatched: opts.Unmatched,
 		packets:   map[packetKey][]*events.Event{},
 	}
+	if opts.Namespaces != nil {
+		j.netns = map[uint32]bool{}
+		for _, n := range opts.Namespaces {
+			j.netns[n] = true
+		}
+	}
+	return j
 }
 
 // AddPacket indexes an skb event; events without a packet, skb-tracking or
-// common section, or whose packet is not IP, are ignored.
+// common section, of a namespace not watched, or whose packet is not IP,
+// are ignored.
 func (j *Joiner) AddPacket(e *events.Event) {
 	if e.Packet == nil || e.SkbTracking == nil || e.Common == nil {
+		return
+	}
+	if j.netns != nil && e.Netns != nil && !j.netns[e.Netns.Inum] {
 		return
 	}
 	k, ok := keyFromFrame(e.Packet.Data)

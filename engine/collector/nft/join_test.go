@@ -167,6 +167,17 @@ func mustKey(t *testing.T, frame []byte) packetKey {
 	return k
 }
 
+func TestJoinNamespaces(t *testing.T) {
+	p := testPacket{id: 0x4247, sport: 40000, dport: 9999, payload: "hello"}
+	frame, _, _ := p.frame(t)
+	j := NewJoiner(JoinOptions{Namespaces: []uint32{testNetns}})
+	j.AddPacket(skbEvent(frame, testBase, testNetns+1, "skb:kfree_skb", true))
+	j.AddPacket(skbEvent(frame, testBase, testNetns, "skb:kfree_skb", true))
+	if len(j.order) != 1 {
+		t.Fatalf("%d events indexed, want only the watched namespace's", len(j.order))
+	}
+}
+
 func TestJoinPrunes(t *testing.T) {
 	j := NewJoiner(JoinOptions{Window: 10 * time.Millisecond})
 	for i := range 100 {

@@ -28,7 +28,7 @@ var (
 
 // frame returns the packet as an Ethernet frame and its network and
 // transport headers.
-func (p testPacket) frame(t *testing.T) (frame, l3, l4 []byte) {
+func (p testPacket) frame(t testing.TB) (frame, l3, l4 []byte) {
 	t.Helper()
 	eth := &layers.Ethernet{
 		SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
