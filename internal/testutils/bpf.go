@@ -114,6 +114,18 @@ func wedgedMarker() string {
 	return filepath.Join(os.TempDir(), "retis-bpf-load-hangs-"+strings.TrimSpace(string(id)))
 }
 
+// RequireWorkingKernel skips t when the kernel is wedged as BPFLoadWorks
+// detects: the stuck system workqueue also blocks nf_tables commits and
+// the release of namespaces, so tests changing nft rulesets or creating
+// namespaces would hang too. On a healthy kernel it costs one trivial
+// program load per test binary.
+func RequireWorkingKernel(t testing.TB) {
+	t.Helper()
+	if err := BPFLoadWorks(); errors.Is(err, ErrBPFLoadHangs) {
+		t.Skipf("skipping: the kernel is wedged: %v", err)
+	}
+}
+
 // RequireBPF skips t when BPF programs cannot be loaded here, saying why.
 // Call it before any test loads a program.
 func RequireBPF(t testing.TB) {

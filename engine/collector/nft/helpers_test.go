@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +25,7 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces and nft tables")
 	}
+	testutils.RequireWorkingKernel(t)
 }
 
 var nsSeq atomic.Uint32
