@@ -8,9 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	bcollect "github.com/retis-go/retis/builtins/collect"
+	"github.com/retis-go/retis/builtins/engine"
+	"github.com/retis-go/retis/builtins/kernel"
 	"github.com/retis-go/retis/engine/collect"
 	"github.com/retis-go/retis/engine/events"
 	"github.com/retis-go/retis/engine/output"
+	"github.com/retis-go/retis/starlark/profile"
 )
 
 func newCollectCmd() *cobra.Command {
@@ -21,6 +25,7 @@ func newCollectCmd() *cobra.Command {
 		rotate    string
 		ringSize  string
 		collector []string
+		pdirs     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "collect",
@@ -66,6 +71,9 @@ can probe.`,
 				cfg.RingSize = int(n)
 			}
 			cfg.Format, cfg.UTC = text.format, text.utc
+			if err := applyProfiles(c, &cfg, pdirs); err != nil {
+				return err
+			}
 			cfg.Cmdline = strings.Join(os.Args, " ")
 			cfg.Log = slog.Default()
 
@@ -92,7 +100,8 @@ can probe.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVarP(&collector, "collectors", "c", nil, "comma-separated collectors to start: "+strings.Join(collect.CollectorNames, ", ")+" (default auto: every one this kernel supports)")
-	fl.StringArrayVarP(&cfg.Probes, "probe", "p", nil, "add a probe, [TYPE:]TARGET[/stack] (repeatable)")
+	fl.StringArrayVarP(&cfg.Probes, "probe", "p", nil, "add a probe, [TYPE:]TARGET[/stack], or a profile by name or path (repeatable, comma-separated; see 'retis profile list')")
+	fl.StringArrayVarP(&pdirs, "profile-dir", "P", nil, "also look for profiles in this directory (repeatable)")
 	fl.StringVarP(&cfg.Filter, "filter-packet", "f", "", "packet filter, pcap-filter(7) syntax")
 	fl.StringVarP(&cfg.Meta, "filter-meta", "m", "", "metadata filter, e.g. 'sk_buff.dev.name == \"eth0\"'")
 	fl.StringVarP(&out, "out", "o", "", "write events to FILE ("+events.DefaultFile+" when -o has no value) instead of printing them")
@@ -113,3 +122,73 @@ can probe.`,
 type printerSink struct{ p *output.Printer }
 
 func (s printerSink) Write(e *events.Event) error { return s.p.Event(e) }
+
+// applyProfiles resolves the -p values that name profiles: their
+// declarations come first, and the command-line flags extend them (lists
+// add up, a flag given overrides what a profile set).
+func applyProfiles(c *cobra.Command, cfg *collect.Config, dirs []string) error {
+	dirs = profile.DefaultDirs(dirs)
+	names, probes := profile.Split(cfg.Probes, dirs)
+	cfg.Probes = probes
+	if len(names) == 0 {
+		return nil
+	}
+	decl, err := profile.Resolve(names, dirs, kernel.NewHost())
+	if err != nil {
+		return err
+	}
+	decl.Extend(flagDeclarations(c, cfg))
+	base := engine.CollectConfig(decl)
+	base.Backends, base.Patches = cfg.Backends, cfg.Patches
+	*cfg = base
+	return nil
+}
+
+// flagDeclarations gives the flags the user set as declarations.
+func flagDeclarations(c *cobra.Command, cfg *collect.Config) *bcollect.Config {
+	d := &bcollect.Config{Collectors: cfg.Collectors, SkbSections: cfg.SkbSections}
+	for _, p := range cfg.Probes {
+		// Already validated by profile.Split's callers? Parse errors
+		// surface again when the engine resolves the probe.
+		if spec, err := bcollect.ParseProbe(p); err == nil {
+			d.Probes = append(d.Probes, spec)
+		}
+	}
+	changed := c.Flags().Changed
+	if changed("filter-packet") {
+		d.Filter = &cfg.Filter
+	}
+	if changed("filter-meta") {
+		d.Meta = &cfg.Meta
+	}
+	if changed("stack") {
+		d.Stack = &cfg.Stack
+	}
+	if changed("out") || cfg.Output != "" {
+		d.Out = &cfg.Output
+	}
+	if changed("out-rotate") {
+		n := uint64(cfg.OutRotate)
+		d.OutRotate = &n
+	}
+	if changed("print") {
+		d.Print = &cfg.Print
+	}
+	if changed("format") {
+		d.Format = &cfg.Format
+	}
+	if changed("utc") {
+		d.UTC = &cfg.UTC
+	}
+	if changed("cmd") {
+		d.Cmd = &cfg.Cmd
+	}
+	if changed("stop-after") {
+		d.StopAfter = &cfg.StopAfter
+	}
+	if changed("ring-size") {
+		n := uint64(cfg.RingSize)
+		d.RingSize = &n
+	}
+	return d
+}
