@@ -74,6 +74,10 @@ func (g *Generator) payload() gopacket.Payload {
 	switch {
 	case g.chance(0.1):
 		return gopacket.Payload("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	case g.chance(0.1):
+		return append(gopacket.Payload{0xde, 0xad, 0xbe, 0xef}, g.bytes(g.r.IntN(40))...)
+	case g.chance(0.1):
+		return make(gopacket.Payload, g.r.IntN(120))
 	case g.chance(0.3):
 		return nil
 	}
