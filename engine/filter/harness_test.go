@@ -9,6 +9,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/features"
 	"golang.org/x/net/bpf"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // Offsets in struct __sk_buff.
@@ -21,6 +23,7 @@ const (
 // SchedCLS with bpf_probe_read_kernel under BPF_PROG_TEST_RUN.
 func requireTestRun(tb testing.TB) {
 	tb.Helper()
+	testutils.RequireBPF(tb)
 	err := features.HaveProgramHelper(ebpf.SchedCLS, asm.FnProbeReadKernel)
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		tb.Skipf("kernel lacks bpf_probe_read_kernel for SchedCLS programs: %v", err)

@@ -61,6 +61,7 @@ type translator struct {
 	reach []bool
 	// fill is how many leading packet bytes are copied to the stack.
 	fill     int
+	indirect bool
 	scratch  [16]bool // M[k] read somewhere
 	b        *builder.Builder
 	rejected bool
@@ -195,7 +196,7 @@ func (t *translator) analyze() error {
 	}
 	t.fill = int(maxEnd)
 	if indirect {
-		t.fill = bufSize
+		t.fill, t.indirect = bufSize, true
 	}
 	return nil
 }
@@ -221,20 +222,31 @@ func (t *translator) prologue() {
 	if t.fill == 0 {
 		return
 	}
-	// Copy min(len, fill) bytes: the verifier needs the bound explicit.
-	filled := b.Fresh("filled")
+	if t.indirect {
+		// With the mask in loadInd, the verifier sees indirect reads
+		// reaching 3 bytes past the copy, into tmp: make it initialized.
+		b.Emit(asm.StoreImm(asm.RFP, tmpOff, 0, asm.Word), asm.StoreImm(asm.RFP, tmpOff+4, 0, asm.Word))
+	}
+	// Copy min(len, fill) bytes. Packets are usually longer than fill:
+	// read a constant size. Shorter ones read len bytes, a size the
+	// verifier must see bounded; before 6.x it also wants the destination
+	// initialized when the size is not a constant.
+	short, copied := b.Fresh("short"), b.Fresh("copied")
 	b.Emit(
 		asm.Mov.Reg(asm.R1, asm.RFP),
 		asm.Add.Imm(asm.R1, bufOff),
-		asm.Mov.Reg(asm.R2, regLen),
-	)
-	b.Jump(asm.JLE.Imm(asm.R2, int32(t.fill), ""), filled)
-	b.Emit(asm.Mov.Imm(asm.R2, int32(t.fill)))
-	b.Mark(filled)
-	b.Emit(
 		asm.Mov.Reg(asm.R3, regData),
-		asm.FnProbeReadKernel.Call(),
 	)
+	b.Jump(asm.JLT.Imm(regLen, int32(t.fill), ""), short)
+	b.Emit(asm.Mov.Imm(asm.R2, int32(t.fill)), asm.FnProbeReadKernel.Call())
+	b.Goto(copied)
+	b.Mark(short)
+	b.Emit(asm.Mov.Imm(asm.R2, 0))
+	for off := 0; off < t.fill; off += 8 {
+		b.Emit(asm.StoreMem(asm.RFP, int16(bufOff+off), asm.R2, asm.DWord))
+	}
+	b.Emit(asm.Mov.Reg(asm.R2, regLen), asm.FnProbeReadKernel.Call())
+	b.Mark(copied)
 	t.reject(asm.JNE.Imm(asm.R0, 0, ""))
 }
 
@@ -408,10 +420,18 @@ func (t *translator) loadInd(k uint32, size int) {
 	t.reject(asm.JGT.Reg(asm.R2, regLen, ""))
 
 	slow, done := b.Fresh("slow"), b.Fresh("loaded")
-	if t.fill >= size {
+	if uint64(k)+uint64(size) <= uint64(t.fill) {
 		// R1 <= fill-size, and R1+size <= len: inside the stack copy.
+		// The mask changes nothing at run time; it bounds R1 for
+		// verifiers (6.12) that explore this branch with contradictory
+		// bounds when it cannot be taken, which makes them forget R1's
+		// range. fill is bufSize here, a power of two.
 		b.Jump(asm.JGT.Imm(asm.R1, int32(t.fill-size), ""), slow)
-		b.Emit(asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Reg(asm.R2, asm.R1))
+		b.Emit(
+			asm.And.Imm(asm.R1, bufSize-1),
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Reg(asm.R2, asm.R1),
+		)
 		t.fromStack(asm.R2, bufOff, size, regA, false)
 		b.Goto(done)
 	}
