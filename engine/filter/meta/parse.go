@@ -190,7 +190,7 @@ func parse(expr string) (node, error) {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token  { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
 
 func (p *parser) errAt(pos int, format string, args ...any) error {
 	return &Error{Expr: p.expr, Pos: pos, Msg: fmt.Sprintf(format, args...)}
