@@ -38,13 +38,15 @@ type hop struct {
 	off     uint32
 	hasMask bool
 	mask    uint64
+	target  btf.Type // the struct pointed to
 }
 
 // leaf says how to read the compared field from the last base.
 type leaf struct {
-	kind leafKind
-	off  uint32 // byte offset of the read
-	size int    // bytes read: 1, 2, 4 or 8 for numbers
+	kind   leafKind
+	bitOff uint32 // offset of the field from the base, in bits
+	off    uint32 // byte offset of the read
+	size   int    // bytes read: 1, 2, 4 or 8 for numbers
 	// Numbers: shifts turning the zero-extended read into the value
 	// (bitfields, sign extension), signedness and width in bits.
 	lsh, rsh int
@@ -251,7 +253,7 @@ func (r *resolver) comparison(c *comparison) (*check, error) {
 			if offBits%8 != 0 {
 				return nil, r.errAt(seg.pos, "%s is not byte-aligned", path)
 			}
-			ck.hops = append(ck.hops, hop{off: offBits / 8, hasMask: seg.hasMask, mask: seg.mask})
+			ck.hops = append(ck.hops, hop{off: offBits / 8, hasMask: seg.hasMask, mask: seg.mask, target: target})
 			offBits = 0
 			cur = target
 		default:
@@ -275,8 +277,7 @@ func castHint(path string, t btf.Type) string {
 // leaf resolves the compared field m, of underlying type t, at offBits
 // from the last base.
 func (r *resolver) leaf(seg segment, path string, m btf.Member, t btf.Type, offBits uint32) (leaf, error) {
-	var lf leaf
-	lf.desc = typeName(m.Type)
+	lf := leaf{bitOff: offBits, desc: typeName(m.Type)}
 	switch t := t.(type) {
 	case *btf.Int:
 		if t.Size > 8 {
