@@ -6,6 +6,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/retis-go/retis/engine/filter/meta"
 )
 
 // Names of the placeholder subprograms in probe programs. Each returns
@@ -31,6 +33,26 @@ const (
 // the placeholder's default body.
 type Filters struct {
 	Packet *Packet
+	Meta   *meta.Filter
+}
+
+// Compile builds the filters of a collection from a pcap-filter expression
+// (-f) and a meta filter (-m), each optional (""); types is only used for a
+// meta filter.
+func Compile(packetExpr, metaExpr string, types meta.Types) (*Filters, error) {
+	var f Filters
+	var err error
+	if packetExpr != "" {
+		if f.Packet, err = CompilePacket(packetExpr); err != nil {
+			return nil, err
+		}
+	}
+	if metaExpr != "" {
+		if f.Meta, err = meta.Compile(metaExpr, types); err != nil {
+			return nil, err
+		}
+	}
+	return &f, nil
 }
 
 // Patch replaces the bodies of the placeholder subprograms in spec by the
@@ -45,6 +67,9 @@ func (f *Filters) Patch(spec *ebpf.ProgramSpec) error {
 	var parts []part
 	if f.Packet != nil {
 		parts = append(parts, part{FuncL2, f.Packet.L2}, part{FuncL3, f.Packet.L3})
+	}
+	if f.Meta != nil {
+		parts = append(parts, part{FuncMeta, f.Meta.Instructions})
 	}
 	insns := spec.Instructions
 	for _, p := range parts {
