@@ -11,18 +11,33 @@ import (
 )
 
 // Names of the placeholder subprograms in probe programs. Each returns
-// non-zero on match and has a default body matching everything:
+// non-zero on match; the default body matches everything:
 //
 //	int retis_filter_l2(void *data, unsigned int len);   // from the Ethernet header
 //	int retis_filter_l3(void *data, unsigned int len);   // from the network header
 //	int retis_filter_meta(struct sk_buff *skb);
 //
-// data is a kernel address (a scalar to the verifier) and len the number of
-// bytes readable from it. They must be static __noinline functions whose
-// default body the compiler cannot see through (no constant propagation of
-// the result, no dropped argument), e.g. an asm statement using the
-// arguments. Generated bodies use at most 136 bytes of stack (packet) and
-// 48 bytes (meta) on top of the caller's.
+// data is a kernel address (a scalar to the verifier, e.g. skb->head +
+// skb->mac_header) and len the bytes readable from it (the linear data:
+// skb->tail - skb->mac_header); pcap-filter's len, greater and less see
+// that length. A probe takes the L2 filter when the mac header is set, the
+// L3 one when only the network header is, and needs both the packet and
+// the meta filter to pass.
+//
+// They must be static __noinline functions whose body the compiler cannot
+// see through, or it would propagate the constant result or drop unused
+// arguments:
+//
+//	static __noinline int retis_filter_l2(void *data, unsigned int len)
+//	{
+//		int ret;
+//
+//		asm volatile("%0 = 1" : "=r"(ret) : "r"(data), "r"(len));
+//		return ret;
+//	}
+//
+// testdata/probe.bpf.c is a complete example. Generated bodies use up to
+// 136 (packet) or 48 (meta) bytes of stack on top of the caller's.
 const (
 	FuncL2   = "retis_filter_l2"
 	FuncL3   = "retis_filter_l3"

@@ -85,9 +85,7 @@ func translate(prog []bpf.RawInstruction) (asm.Instructions, error) {
 			continue
 		}
 		t.b.Mark(label(i))
-		if err := t.emit(i, ins); err != nil {
-			return nil, err
-		}
+		t.emit(i, ins)
 	}
 	if t.rejected {
 		t.b.Mark(rejectLabel)
@@ -250,7 +248,7 @@ func (t *translator) prologue() {
 	t.reject(asm.JNE.Imm(asm.R0, 0, ""))
 }
 
-func (t *translator) emit(i int, ins bpf.RawInstruction) error {
+func (t *translator) emit(i int, ins bpf.RawInstruction) {
 	b := t.b
 	op, k := ins.Op, ins.K
 	switch op & 0x07 {
@@ -296,7 +294,6 @@ func (t *translator) emit(i int, ins bpf.RawInstruction) error {
 			b.Emit(asm.Mov.Reg32(regA, regX))
 		}
 	}
-	return nil
 }
 
 var aluOps = map[uint16]asm.ALUOp{
