@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"github.com/retis-go/retis/engine/filter/cbpf"
 	"io"
 	"os"
 	"path/filepath"
@@ -113,11 +114,16 @@ func reader(ctx *run.Context, b *starlark.Builtin) (*events.Reader, error) {
 
 func printFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
-		ctx  *run.Context
-		text textArgs
+		ctx    *run.Context
+		text   textArgs
+		filter noneOr[string]
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ctx", &ctx,
-		"format?", &text.format, "utc?", &text.utc, "print_ll?", &text.printLL); err != nil {
+		"format?", &text.format, "utc?", &text.utc, "print_ll?", &text.printLL, "filter?", &filter); err != nil {
+		return nil, err
+	}
+	match, err := matcher(b, filter.v)
+	if err != nil {
 		return nil, err
 	}
 	f, err := text.build(thread)
@@ -133,9 +139,9 @@ func printFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	if r, ok := src.(*events.Reader); ok {
-		err = process.Print(r, w, process.PrintOptions{Format: f})
+		err = process.Print(r, w, process.PrintOptions{Format: f, Match: match})
 	} else {
-		err = printLive(src, w, &f, ctx)
+		err = printLive(src, w, &f, ctx, match)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
@@ -145,7 +151,7 @@ func printFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 
 // printLive prints events as they come, flushing after each so that a
 // person watching sees them.
-func printLive(src run.Source, w io.Writer, f *output.Format, ctx *run.Context) error {
+func printLive(src run.Source, w io.Writer, f *output.Format, ctx *run.Context, match process.Matcher) error {
 	p := output.NewPrinter(w, f)
 	for {
 		e, err := src.Next()
@@ -156,6 +162,9 @@ func printLive(src run.Source, w io.Writer, f *output.Format, ctx *run.Context) 
 			return err
 		}
 		ctx.AddProcessed(1)
+		if match != nil && e.Startup == nil && !match(e) {
+			continue
+		}
 		if err := p.Event(e); err != nil {
 			return err
 		}
@@ -173,17 +182,22 @@ func sortFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		window    noneOr[starlarktime.Duration]
 		maxEvents starlark.Value = starlark.None
 		text      textArgs
+		filter    noneOr[string]
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ctx", &ctx,
 		"out?", &out, "print?", &alsoPrint, "window?", &window, "max_events?", &maxEvents,
-		"format?", &text.format, "utc?", &text.utc, "print_ll?", &text.printLL); err != nil {
+		"format?", &text.format, "utc?", &text.utc, "print_ll?", &text.printLL, "filter?", &filter); err != nil {
+		return nil, err
+	}
+	match, err := matcher(b, filter.v)
+	if err != nil {
 		return nil, err
 	}
 	f, err := text.build(thread)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	o := process.SortOptions{Format: f, Tracking: tracking.Options{Window: time.Duration(window.v)}}
+	o := process.SortOptions{Format: f, Match: match, Tracking: tracking.Options{Window: time.Duration(window.v)}}
 	if window.v < 0 {
 		return nil, fmt.Errorf("%s: window: negative duration %s", b.Name(), time.Duration(window.v))
 	}
@@ -242,7 +256,12 @@ func pcapFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		out   starlark.Value = starlark.String(Stdout)
 		probe noneOr[string]
 	)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ctx", &ctx, "out?", &out, "probe?", &probe); err != nil {
+	var filter noneOr[string]
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ctx", &ctx, "out?", &out, "probe?", &probe, "filter?", &filter); err != nil {
+		return nil, err
+	}
+	match, err := matcher(b, filter.v)
+	if err != nil {
 		return nil, err
 	}
 	path, err := outPath(b, out)
@@ -270,7 +289,7 @@ func pcapFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		}
 		w = file
 	}
-	n, err := process.Pcap(r, w, process.PcapOptions{Probe: probe.v})
+	n, err := process.Pcap(r, w, process.PcapOptions{Probe: probe.v, Match: match})
 	if err != nil {
 		discard(file)
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
@@ -358,4 +377,17 @@ func sameFile(a, b string) bool {
 	aa, _ := filepath.Abs(a)
 	bb, _ := filepath.Abs(b)
 	return aa == bb
+}
+
+// matcher compiles a pcap-filter expression for stored packets; "" keeps
+// every event. Events without a packet never match a filter.
+func matcher(b *starlark.Builtin, expr string) (process.Matcher, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	m, err := cbpf.NewPacketMatcher(expr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: filter: %w", b.Name(), err)
+	}
+	return m.Match, nil
 }

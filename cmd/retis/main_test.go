@@ -245,3 +245,22 @@ func TestPcapLikeRetis(t *testing.T) {
 		t.Fatal("a failed export left its file behind")
 	}
 }
+
+// -f after collection keeps the events whose packet matches, with
+// libpcap's semantics (14 echo replies in the file, 12 requests).
+func TestPostProcessingFilter(t *testing.T) {
+	f := compat(t, "test_events_packets.json")
+	r := run(t, "", "print", "-f", "icmp[icmptype] == icmp-echoreply", f)
+	if r.code != 0 || strings.Count(r.stdout, "type 0 code 0\n") != 14 || strings.Contains(r.stdout, "type 8 code 0\n") {
+		t.Fatalf("%+v", r)
+	}
+	s := run(t, "", "sort", "-f", "icmp[icmptype] == icmp-echoreply", f)
+	// Whole series are kept: a series with a reply keeps all its events.
+	if s.code != 0 || strings.Count(s.stdout, "\n\n") != 4 {
+		t.Fatalf("%+v", s)
+	}
+	bad := run(t, "", "print", "-f", "tcp port", f)
+	if bad.code == 0 || !strings.Contains(bad.stderr, "syntax error") {
+		t.Fatalf("%+v", bad)
+	}
+}

@@ -12,9 +12,10 @@ import (
 
 func newPcapCmd() *cobra.Command {
 	var (
-		in    inputFlag
-		probe string
-		out   string
+		in     inputFlag
+		probe  string
+		out    string
+		filter string
 	)
 	cmd := &cobra.Command{
 		Use:   "pcap [FILE]",
@@ -40,7 +41,7 @@ It runs the built-in script pcap (retis run pcap -i FILE --arg out=FILE).`,
 			if err != nil {
 				return err
 			}
-			a := map[string]string{"out": out}
+			a := map[string]string{"out": out, "filter": filter}
 			if probe != "" {
 				a["probe"] = probe
 			}
@@ -52,6 +53,7 @@ It runs the built-in script pcap (retis run pcap -i FILE --arg out=FILE).`,
 		},
 	}
 	in.register(cmd)
+	registerFilter(cmd, &filter)
 	cmd.Flags().StringVarP(&probe, "probe", "p", "", "keep the packets of one probe, as TYPE:TARGET (e.g. tp:net:netif_receive_skb); default all, one interface per probe")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
 	return cmd

@@ -9,8 +9,9 @@ import (
 
 func newPrintCmd() *cobra.Command {
 	var (
-		in   inputFlag
-		text textFlags
+		in     inputFlag
+		text   textFlags
+		filter string
 	)
 	cmd := &cobra.Command{
 		Use:   "print [FILE]",
@@ -29,11 +30,14 @@ It runs the built-in script print (retis run print -i FILE --arg utc=true).`,
 				return err
 			}
 			return paged(func(w io.Writer) error {
-				return runBuiltin("print", path, text.args(), f, w)
+				a := text.args()
+				a["filter"] = filter
+				return runBuiltin("print", path, a, f, w)
 			})
 		},
 	}
 	in.register(cmd)
 	text.register(cmd)
+	registerFilter(cmd, &filter)
 	return cmd
 }

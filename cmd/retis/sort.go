@@ -12,11 +12,12 @@ import (
 
 func newSortCmd() *cobra.Command {
 	var (
-		in    inputFlag
-		text  textFlags
-		out   string
-		print bool
-		topts tracking.Options
+		in     inputFlag
+		text   textFlags
+		out    string
+		print  bool
+		topts  tracking.Options
+		filter string
 	)
 	cmd := &cobra.Command{
 		Use:   "sort [FILE]",
@@ -40,6 +41,7 @@ It runs the built-in script sort (retis run sort -i FILE --arg out=FILE).`,
 				return err
 			}
 			a := text.args()
+			a["filter"] = filter
 			a["print"] = strconv.FormatBool(print)
 			a["window"] = topts.Window.String()
 			a["max_events"] = strconv.Itoa(topts.MaxEvents)
@@ -58,6 +60,7 @@ It runs the built-in script sort (retis run sort -i FILE --arg out=FILE).`,
 	}
 	in.register(cmd)
 	text.register(cmd)
+	registerFilter(cmd, &filter)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the series as JSON (one array per line) to this file instead of printing them; - for stdout")
 	cmd.Flags().BoolVar(&print, "print", false, "also print the series as text when --out is used")
 	cmd.Flags().DurationVar(&topts.Window, "window", tracking.DefaultWindow, "how long after its last event a series may still grow")

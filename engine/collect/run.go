@@ -44,8 +44,8 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	if err := checkPrivileges(); err != nil {
 		return nil, err
 	}
-	if (cfg.Filter != "" || cfg.Meta != "") && len(cfg.Patches) == 0 {
-		return nil, errors.New("filters (-f, -m) need their compiled form in Config.Patches")
+	if err := compileFilters(&cfg, log); err != nil {
+		return nil, err
 	}
 	var force []probe.Backend
 	for _, name := range cfg.Backends {
