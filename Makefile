@@ -12,6 +12,7 @@ BENCH_EVENTS ?= 1000000
 
 # The VM tier (make test-vm): kernels other than the host's, in qemu.
 include vm/vm.mk
+test-vm: build
 
 all: build
 

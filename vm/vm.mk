@@ -34,8 +34,9 @@ vm-initramfs: vm-kernels
 vm-ovs: vm-deps
 	@$(VM_DIR)/ovs.sh
 
+# End-to-end tests run the retis binary built on the host (RETIS_TEST_BIN).
 test-vm: vm-initramfs vm-ovs
-	@$(VM_DIR)/test.sh $(VM_KERNELS)
+	@RETIS_TEST_BIN=$(abspath $(VM_DIR)/../bin/retis) VM_PASS_ENV="$(strip $(VM_PASS_ENV) RETIS_TEST_BIN)" $(VM_DIR)/test.sh $(VM_KERNELS)
 
 vm-clean:
 	rm -rf $(VM_CACHE) $(VM_DIR)/../bin/vmtest

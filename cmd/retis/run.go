@@ -1,6 +1,9 @@
 package main
 
 import (
+	"log/slog"
+	"sync/atomic"
+
 	"errors"
 	"fmt"
 	"os"
@@ -8,14 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	bcollect "github.com/retis-go/retis/builtins/collect"
+	"github.com/retis-go/retis/builtins/engine"
+	brun "github.com/retis-go/retis/builtins/run"
+	"github.com/retis-go/retis/engine/collect"
 	"github.com/retis-go/retis/scripts"
 	"github.com/retis-go/retis/starlark/runner"
 )
-
-// errNoLive is what `retis run` without -i says until the collection
-// engine is wired: runner.Loaded.OnSource over a run.Pipe that the
-// collection writes to is the place.
-var errNoLive = errors.New("live collection is not available in this build yet: run the script on stored events with -i FILE")
 
 func newRunCmd() *cobra.Command {
 	var (
@@ -24,6 +26,7 @@ func newRunCmd() *cobra.Command {
 		out      string
 		maxSteps uint64
 		text     textFlags
+		live     liveFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCRIPT [-i FILE] [--arg KEY=VALUE]...",
@@ -41,7 +44,7 @@ message is printed and the exit status is 1. Errors in the script print
 file:line:col and the Starlark backtrace. docs/scripting.md describes the
 builtins.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, pos []string) error {
+		RunE: func(c *cobra.Command, pos []string) error {
 			f, err := text.build(os.Stdout)
 			if err != nil {
 				return err
@@ -73,7 +76,7 @@ builtins.`,
 				return reportScript(err)
 			}
 			if input == "" {
-				return errNoLive
+				return runLive(c, l, live)
 			}
 			return reportScript(l.OnFile(input))
 		},
@@ -83,5 +86,84 @@ builtins.`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "live: also store the collected events in this file, as 'retis collect -o'")
 	cmd.Flags().Uint64Var(&maxSteps, "max-steps", 0, "stop main(ctx) after this many Starlark steps (0: no limit)")
 	text.register(cmd)
+	live.register(cmd)
+	live.out = &out
 	return cmd
+}
+
+// liveFlags are the collect flags `retis run` takes for a live run; they
+// extend what the script declares.
+type liveFlags struct {
+	cmd       string
+	stopAfter uint64
+	probes    []string
+	filter    string
+	out       *string
+}
+
+func (f *liveFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.cmd, "cmd", "", "live: run CMD with sh -c once probes are attached, stop when it exits")
+	fl.Uint64Var(&f.stopAfter, "stop-after", 0, "live: stop after N events")
+	fl.StringArrayVarP(&f.probes, "probe", "p", nil, "live: add a probe, [TYPE:]TARGET[/stack] (repeatable)")
+	fl.StringVarP(&f.filter, "filter-packet", "f", "", "live: packet filter, pcap-filter(7) syntax")
+}
+
+// runLive collects what the script declares (extended by the flags) and
+// feeds the events to its main(ctx) as they come. Ctrl-C, the end of
+// --cmd or --stop-after end the collection; main then sees the end of
+// ctx.events().
+func runLive(c *cobra.Command, l *runner.Loaded, f liveFlags) error {
+	decl := l.Script.Config
+	extra := &bcollect.Config{}
+	for _, p := range f.probes {
+		spec, err := bcollect.ParseProbe(p)
+		if err != nil {
+			return err
+		}
+		extra.Probes = append(extra.Probes, spec)
+	}
+	if f.cmd != "" {
+		extra.Cmd = &f.cmd
+	}
+	if f.stopAfter != 0 {
+		extra.StopAfter = &f.stopAfter
+	}
+	if f.filter != "" {
+		extra.Filter = &f.filter
+	}
+	if *f.out != "" {
+		extra.Out = f.out
+	}
+	decl.Extend(extra)
+	cfg := engine.CollectConfig(decl)
+	cfg.Cmdline = strings.Join(os.Args, " ")
+	cfg.Log = slog.Default()
+
+	pipe := brun.NewPipe(4096)
+	ctx, stop := collect.SignalContext(c.Context())
+	defer stop()
+	var lost atomic.Uint64
+	done := make(chan error, 1)
+	go func() {
+		st, err := collect.Run(ctx, cfg, pipe)
+		if st != nil {
+			lost.Store(st.Lost)
+		}
+		pipe.CloseWrite(err)
+		done <- err
+	}()
+	serr := l.OnSource(pipe.Open, nil, lost.Load)
+	// main is done: a collection still running (main returned early, or
+	// never read the events) ends too.
+	pipe.Close()
+	stop()
+	cerr := <-done
+	if serr != nil {
+		return reportScript(serr)
+	}
+	if cerr != nil && !errors.Is(cerr, brun.ErrReaderGone) {
+		return cerr
+	}
+	return nil
 }

@@ -81,7 +81,7 @@ Error: key "a" not in dict
 	if r := run(t, dir, "run", "decl.star", "-i", f); r.code != 1 || !strings.Contains(r.stderr, "decl.star: no main(ctx) function: it only declares what to collect") {
 		t.Fatalf("no main: %+v", r)
 	}
-	if r := run(t, dir, "run", "loop.star"); r.code != 1 || !strings.Contains(r.stderr, "live collection is not available in this build yet") {
+	if r := run(t, dir, "run", "loop.star", "-p", "nosuch:a:b"); r.code != 1 || !strings.Contains(r.stderr, "unknown type \"nosuch\"") {
 		t.Fatalf("live: %+v", r)
 	}
 	for _, tc := range []struct{ args, want string }{

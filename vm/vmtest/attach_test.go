@@ -1,6 +1,8 @@
 package vmtest
 
 import (
+	"github.com/retis-go/retis/internal/testutils"
+
 	"errors"
 	"runtime"
 	"testing"
@@ -46,6 +48,7 @@ func wantCounter(t *testing.T, what string, c counter, sum bool) {
 }
 
 func TestKprobe(t *testing.T) {
+	testutils.RequireBPF(t)
 	SkipIfNotSupported(t, "kprobe", haveKprobe())
 	skipUnlessAMD64(t)
 	arg := paramIndex(t, sendFn, sendLen)
@@ -64,6 +67,7 @@ func TestKprobe(t *testing.T) {
 }
 
 func TestKretprobe(t *testing.T) {
+	testutils.RequireBPF(t)
 	SkipIfNotSupported(t, "kretprobe", haveKprobe())
 	skipUnlessAMD64(t)
 	prog, counters := counterProg{
@@ -81,6 +85,7 @@ func TestKretprobe(t *testing.T) {
 }
 
 func TestKprobeMulti(t *testing.T) {
+	testutils.RequireBPF(t)
 	SkipIfNotSupported(t, "kprobe-multi", features.HaveBPFLinkKprobeMulti())
 	skipUnlessAMD64(t)
 	symbols := []string{sendFn, sendFn2}
@@ -129,6 +134,7 @@ func TestKprobeMulti(t *testing.T) {
 }
 
 func TestFentry(t *testing.T) {
+	testutils.RequireBPF(t)
 	SkipIfNotSupported(t, "fentry", haveFentry())
 	// Tracing programs see the arguments as an array of 64-bit words.
 	prog, counters := counterProg{
@@ -148,6 +154,7 @@ func TestFentry(t *testing.T) {
 }
 
 func TestFexit(t *testing.T) {
+	testutils.RequireBPF(t)
 	SkipIfNotSupported(t, "fexit", haveFentry())
 	// fexit programs find the return value after the arguments.
 	prog, counters := counterProg{

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/retis-go/retis/internal/testutils"
+	"github.com/retis-go/retis/vm/vmtest"
+)
+
+// liveSetup creates two namespaces over a veth pair (10.201.0.1 and .2)
+// and an nft rule dropping UDP port 9999 in the second; everything is
+// removed when the test ends.
+func liveSetup(t *testing.T) (a, b string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: loads BPF programs and creates network namespaces")
+	}
+	for _, bin := range []string{"ip", "nft", "ping"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("needs %s (.ci/setup installs it)", bin)
+		}
+	}
+	testutils.RequireBPF(t)
+	if k, ok := vmtest.Current(); ok {
+		t.Logf("running on VM kernel %s", k.Name)
+	}
+	a, b = fmt.Sprintf("retis-live-a-%d", os.Getpid()), fmt.Sprintf("retis-live-b-%d", os.Getpid())
+	sh := func(cmd string) {
+		t.Helper()
+		if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+	}
+	t.Cleanup(func() {
+		exec.Command("ip", "netns", "del", a).Run()
+		exec.Command("ip", "netns", "del", b).Run()
+	})
+	sh(fmt.Sprintf("ip netns add %s && ip netns add %s", a, b))
+	sh(fmt.Sprintf("ip link add vl netns %s type veth peer name vl netns %s", a, b))
+	sh(fmt.Sprintf("ip -n %s addr add 10.201.0.1/24 dev vl && ip -n %s addr add 10.201.0.2/24 dev vl", a, b))
+	sh(fmt.Sprintf("ip -n %s link set vl up && ip -n %s link set vl up && ip -n %s link set lo up && ip -n %s link set lo up", a, b, a, b))
+	sh(fmt.Sprintf("echo 'table inet t { chain c { type filter hook input priority 0; udp dport 9999 drop; } }' | ip netns exec %s nft -f -", b))
+	return a, b
+}
+
+// The CI check script, run live: a packet dropped by nft makes it fail
+// with the reason; allowing the reason makes it pass.
+func TestRunLiveCICheck(t *testing.T) {
+	a, _ := liveSetup(t)
+	traffic := fmt.Sprintf("ip netns exec %s sh -c 'echo x > /dev/udp/10.201.0.2/9999' 2>/dev/null || ip netns exec %s bash -c 'echo x > /dev/udp/10.201.0.2/9999'; sleep 0.3", a, a)
+	common := []string{"run", "ci_check", "-f", "host 10.201.0.2", "--cmd", traffic}
+
+	r := run(t, "", common...)
+	if r.code != 1 || !strings.Contains(r.stderr, "NETFILTER_DROP") {
+		t.Fatalf("unexpected drop not reported (exit %d):\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "", append(common, "--arg", "allow=NETFILTER_DROP")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "every reason allowed") {
+		t.Fatalf("allowed drop failed the check (exit %d):\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// retis collect -p with a profile, filters and --cmd stores the dropped
+// packet with its reason, and sort puts it in one series with its
+// earlier events.
+func TestCollectProfileDrop(t *testing.T) {
+	a, _ := liveSetup(t)
+	dir := t.TempDir()
+	traffic := fmt.Sprintf("ip netns exec %s ping -q -c 1 -W 1 10.201.0.2 >/dev/null; ip netns exec %s bash -c 'echo x > /dev/udp/10.201.0.2/9999'; sleep 0.3", a, a)
+	r := run(t, dir, "collect", "-p", "dropmon", "-p", "tp:net:netif_receive_skb", "-f", "host 10.201.0.2", "-o", "--cmd", traffic)
+	if r.code != 0 {
+		t.Fatalf("collect: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "event(s) processed") {
+		t.Fatalf("no summary line: %s", r.stderr)
+	}
+	s := run(t, dir, "sort", "-f", "udp port 9999")
+	if s.code != 0 || !strings.Contains(s.stdout, "drop (reason NETFILTER_DROP)") || !strings.Contains(s.stdout, "  ↳ ") {
+		t.Fatalf("sort: %+v", s)
+	}
+	p := run(t, dir, "print", "-f", "icmp")
+	if p.code != 0 || !strings.Contains(p.stdout, "10.201.0.1 > 10.201.0.2") {
+		t.Fatalf("print: %+v", p)
+	}
+}
