@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // exitError carries a specific exit status (e.g. a script's fail()).
@@ -22,7 +23,9 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	err := newRoot().Execute()
+	root := newRoot()
+	root.SetArgs(hoistProfiles(os.Args[1:]))
+	err := root.Execute()
 	if err == nil {
 		return
 	}
@@ -35,4 +38,36 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// hoistProfiles moves the -p/--profile flags given before the command
+// (Retis's `retis -p generic collect`) after it, where collect takes
+// profiles among its -p values.
+func hoistProfiles(args []string) []string {
+	var before, profiles []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case (a == "-p" || a == "--profile") && i+1 < len(args):
+			profiles = append(profiles, "-p", args[i+1])
+			i++
+		case strings.HasPrefix(a, "--profile="):
+			profiles = append(profiles, "-p", strings.TrimPrefix(a, "--profile="))
+		case strings.HasPrefix(a, "-p") && len(a) > 2 && !strings.HasPrefix(a, "--"):
+			profiles = append(profiles, "-p", a[2:])
+		case a == "--log-level" && i+1 < len(args):
+			before = append(before, a, args[i+1])
+			i++
+		case strings.HasPrefix(a, "-"):
+			before = append(before, a)
+		default:
+			// The command: the profiles go right after it.
+			if len(profiles) == 0 {
+				return args
+			}
+			out := append(append(append(before, a), profiles...), args[i+1:]...)
+			return out
+		}
+	}
+	return args
 }

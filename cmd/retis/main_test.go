@@ -267,3 +267,18 @@ func TestPostProcessingFilter(t *testing.T) {
 		t.Fatalf("%+v", bad)
 	}
 }
+
+func TestHoistProfiles(t *testing.T) {
+	for in, want := range map[string]string{
+		"-p generic collect -o":                   "collect -p generic -o",
+		"--log-level debug -p a,b collect -c skb": "--log-level debug collect -p a,b -c skb",
+		"--profile=dropmon collect":               "collect -p dropmon",
+		"-pdropmon collect":                       "collect -p dropmon",
+		"print -p x":                              "print -p x",
+		"collect -p tp:skb:kfree_skb":             "collect -p tp:skb:kfree_skb",
+	} {
+		if got := strings.Join(hoistProfiles(strings.Fields(in)), " "); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
