@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/retis-go/retis/engine/events"
 )
 
