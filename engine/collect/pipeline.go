@@ -157,7 +157,7 @@ func (p *pipeline) encode() {
 				continue
 			}
 			if p.file != nil {
-				if b.json, err = appendEvent(b.json, e); err != nil {
+				if b.json, err = e.AppendJSON(b.json); err != nil {
 					p.decodeFails.Add(1)
 					continue
 				}

@@ -1,23 +1,20 @@
-package collect
+package events
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
-
-	"github.com/retis-go/retis/engine/events"
 )
 
-// appendEvent appends e as events.Event.AppendJSON does, byte for byte,
-// without reflection: the file path must encode a million events a
-// second. Sections collectors here never produce go through AppendJSON.
-func appendEvent(b []byte, e *events.Event) ([]byte, error) {
-	if e.Userspace != nil || e.Tracking != nil || e.OVS != nil || e.OVSDetrace != nil ||
-		e.Nft != nil || e.Startup != nil || len(e.Extra) > 0 {
-		return e.AppendJSON(b)
-	}
+// AppendJSON appends the event's JSON object to b, sections in Retis's
+// order and unknown sections last. The sections collections produce are
+// encoded by hand, without reflection: the collection path must encode
+// about a million events a second, and sort -o re-encodes every event.
+// The output is byte for byte what the codec writes (appendJSONReflect).
+func (e *Event) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	sep := false
 	key := func(name string) {
@@ -29,8 +26,40 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 		b = append(b, name...)
 		b = append(b, '"', ':')
 	}
-	if c := e.Common; c != nil {
-		key(events.SecCommon)
+	for _, name := range SectionNames {
+		v := e.present(name)
+		if v == nil {
+			continue
+		}
+		key(name)
+		if fast, ok := e.appendSection(b, name); ok {
+			b = fast
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode section %s: %w", name, err)
+		}
+		b = append(b, raw...)
+	}
+	for _, x := range e.Extra {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = appendString(b, x.Name)
+		b = append(b, ':')
+		b = append(b, x.Raw...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendSection encodes the sections that have a hand-written form; ok is
+// false for the others.
+func (e *Event) appendSection(b []byte, name string) (_ []byte, ok bool) {
+	switch name {
+	case SecCommon:
+		c := e.Common
 		b = append(b, `{"timestamp":`...)
 		b = strconv.AppendUint(b, c.Timestamp, 10)
 		if c.SmpID != nil {
@@ -47,9 +76,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 			b = append(b, '}')
 		}
 		b = append(b, '}')
-	}
-	if k := e.Kernel; k != nil {
-		key(events.SecKernel)
+	case SecKernel:
+		k := e.Kernel
 		b = append(b, `{"symbol":`...)
 		b = appendString(b, k.Symbol)
 		b = append(b, `,"probe_type":`...)
@@ -65,9 +93,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 			b = append(b, ']')
 		}
 		b = append(b, '}')
-	}
-	if t := e.SkbTracking; t != nil {
-		key(events.SecSkbTracking)
+	case SecSkbTracking:
+		t := e.SkbTracking
 		b = append(b, `{"orig_head":`...)
 		b = strconv.AppendUint(b, t.OrigHead, 10)
 		b = append(b, `,"timestamp":`...)
@@ -75,9 +102,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 		b = append(b, `,"skb":`...)
 		b = strconv.AppendUint(b, t.Skb, 10)
 		b = append(b, '}')
-	}
-	if d := e.SkbDrop; d != nil {
-		key(events.SecSkbDrop)
+	case SecSkbDrop:
+		d := e.SkbDrop
 		b = append(b, '{')
 		if d.Subsys != nil {
 			b = append(b, `"subsys":`...)
@@ -87,9 +113,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 		b = append(b, `"drop_reason":`...)
 		b = appendString(b, d.DropReason)
 		b = append(b, '}')
-	}
-	if p := e.Packet; p != nil {
-		key(events.SecPacket)
+	case SecPacket:
+		p := e.Packet
 		b = append(b, `{"len":`...)
 		b = strconv.AppendUint(b, uint64(p.Len), 10)
 		b = append(b, `,"capture_len":`...)
@@ -103,13 +128,11 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 			b = append(b, '"')
 		}
 		b = append(b, '}')
-	}
-	if s := e.Skb; s != nil {
-		key(events.SecSkb)
+	case SecSkb:
+		s := e.Skb
 		b = appendSkb(b, s)
-	}
-	if n := e.Netns; n != nil {
-		key(events.SecNetns)
+	case SecNetns:
+		n := e.Netns
 		b = append(b, '{')
 		if n.Cookie != nil {
 			b = append(b, `"cookie":`...)
@@ -119,9 +142,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 		b = append(b, `"inum":`...)
 		b = strconv.AppendUint(b, uint64(n.Inum), 10)
 		b = append(b, '}')
-	}
-	if d := e.Dev; d != nil {
-		key(events.SecDev)
+	case SecDev:
+		d := e.Dev
 		b = append(b, `{"name":`...)
 		b = appendString(b, d.Name)
 		b = append(b, `,"ifindex":`...)
@@ -131,9 +153,8 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 			b = strconv.AppendUint(b, uint64(*d.RxIfindex), 10)
 		}
 		b = append(b, '}')
-	}
-	if c := e.Ct; c != nil {
-		key(events.SecCt)
+	case SecCt:
+		c := e.Ct
 		b = append(b, `{"state":`...)
 		b = appendString(b, c.State)
 		b = append(b, ',')
@@ -144,8 +165,21 @@ func appendEvent(b []byte, e *events.Event) ([]byte, error) {
 			b = append(b, '}')
 		}
 		b = append(b, '}')
+	case SecTracking:
+		t := e.Tracking
+		b = append(b, `{"skb":{"orig_head":`...)
+		b = strconv.AppendUint(b, t.Skb.OrigHead, 10)
+		b = append(b, `,"timestamp":`...)
+		b = strconv.AppendUint(b, t.Skb.Timestamp, 10)
+		b = append(b, `,"skb":`...)
+		b = strconv.AppendUint(b, t.Skb.Skb, 10)
+		b = append(b, `},"idx":`...)
+		b = strconv.AppendUint(b, uint64(t.Idx), 10)
+		b = append(b, '}')
+	default:
+		return b, false
 	}
-	return append(b, '}'), nil
+	return b, true
 }
 
 func appendBool(b []byte, v bool) []byte {
@@ -155,7 +189,7 @@ func appendBool(b []byte, v bool) []byte {
 	return append(b, "false"...)
 }
 
-func appendSkb(b []byte, s *events.Skb) []byte {
+func appendSkb(b []byte, s *Skb) []byte {
 	b = append(b, '{')
 	sep := false
 	key := func(name string) {
@@ -224,7 +258,7 @@ func appendSkb(b []byte, s *events.Skb) []byte {
 
 // appendCtConn appends the members of a connection (no braces: the base
 // one is inlined in the ct object).
-func appendCtConn(b []byte, c *events.CtConn) []byte {
+func appendCtConn(b []byte, c *CtConn) []byte {
 	b = append(b, `"zone_id":`...)
 	b = strconv.AppendUint(b, uint64(c.ZoneID), 10)
 	b = append(b, `,"zone_dir":`...)
@@ -252,7 +286,7 @@ func appendCtConn(b []byte, c *events.CtConn) []byte {
 	return strconv.AppendUint(b, c.CtStatus, 10)
 }
 
-func appendCtTuple(b []byte, t *events.CtTuple) []byte {
+func appendCtTuple(b []byte, t *CtTuple) []byte {
 	b = append(b, `{"ip":{"src":`...)
 	b = appendString(b, t.IP.Src)
 	b = append(b, `,"dst":`...)
@@ -261,7 +295,7 @@ func appendCtTuple(b []byte, t *events.CtTuple) []byte {
 	b = appendString(b, t.IP.Version)
 	b = append(b, `},"proto":{`...)
 	sep := false
-	ports := func(name string, p *events.CtPorts) {
+	ports := func(name string, p *CtPorts) {
 		if sep {
 			b = append(b, ',')
 		}
