@@ -28,6 +28,8 @@ run jq    jq -c . "$data"
 run print bin/retis print "$data"
 run sort  bin/retis sort "$data"
 run sortj bin/retis sort "$data" -o /dev/stdout
+run starlark bin/retis run bench/drop_reasons.star -i "$data"
+run jqdrops sh -c "jq -r 'select(.\"skb-drop\") | .\"skb-drop\".drop_reason' '$data' | sort | uniq -c"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -36,7 +38,15 @@ echo "  print speedup over jq -c .:     $(ratio "$secs_jq" "$secs_print")x   (go
 echo "  sort speedup over jq -c .:      $(ratio "$secs_jq" "$secs_sort")x   (goal >= 2)"
 echo "  sort -o speedup over jq -c .:   $(ratio "$secs_jq" "$secs_sortj")x"
 echo "  sort peak RSS / file size:      $(ratio "$((rss_sort * 1024))" "$size")   (goal <= 2)"
+echo "  Starlark drop count over jq:    $(ratio "$secs_jqdrops" "$secs_starlark")x"
+
+echo
+echo "print through its built-in script against the Go path (ratio, goal <= 1.3):"
+go test ./scripts -run '^$' -bench PrintScriptVsGo -benchtime 3x | grep -E '^Benchmark'
 
 echo
 echo "Go micro-benchmarks:"
-go test -run '^$' -bench . -benchtime 20000x ./engine/events/ | grep -E '^Benchmark'
+go test -run '^$' -bench . -benchtime 20000x ./engine/events/ ./engine/output/ | grep -E '^Benchmark'
+echo
+echo "userspace packet filter (-f after collection) against tcpdump -r:"
+go test -run '^$' -bench . ./engine/filter/cbpf | grep -E '^Benchmark'

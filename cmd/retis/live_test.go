@@ -43,7 +43,7 @@ func liveSetup(t *testing.T) (a, b string) {
 	sh(fmt.Sprintf("ip link add vl netns %s type veth peer name vl netns %s", a, b))
 	sh(fmt.Sprintf("ip -n %s addr add 10.201.0.1/24 dev vl && ip -n %s addr add 10.201.0.2/24 dev vl", a, b))
 	sh(fmt.Sprintf("ip -n %s link set vl up && ip -n %s link set vl up && ip -n %s link set lo up && ip -n %s link set lo up", a, b, a, b))
-	sh(fmt.Sprintf("echo 'table inet t { chain c { type filter hook input priority 0; udp dport 9999 drop; } }' | ip netns exec %s nft -f -", b))
+	sh(fmt.Sprintf("printf 'table inet t {\\n chain c {\\n  type filter hook input priority 0;\\n  udp dport 9999 drop\\n }\\n}\\n' | ip netns exec %s nft -f -", b))
 	return a, b
 }
 
@@ -64,14 +64,14 @@ func TestRunLiveCICheck(t *testing.T) {
 	}
 }
 
-// retis collect -p with a profile, filters and --cmd stores the dropped
-// packet with its reason, and sort puts it in one series with its
-// earlier events.
+// retis collect -p with a profile extended by flags (a collector, a
+// probe, a filter, --cmd) stores the dropped packet with its reason, and
+// sort puts it in one series with its earlier events.
 func TestCollectProfileDrop(t *testing.T) {
 	a, _ := liveSetup(t)
 	dir := t.TempDir()
 	traffic := fmt.Sprintf("ip netns exec %s ping -q -c 1 -W 1 10.201.0.2 >/dev/null; ip netns exec %s bash -c 'echo x > /dev/udp/10.201.0.2/9999'; sleep 0.3", a, a)
-	r := run(t, dir, "collect", "-p", "dropmon", "-p", "tp:net:netif_receive_skb", "-f", "host 10.201.0.2", "-o", "--cmd", traffic)
+	r := run(t, dir, "collect", "-p", "dropmon", "-c", "skb-tracking", "-p", "tp:net:netif_receive_skb", "-f", "host 10.201.0.2", "-o", "--cmd", traffic)
 	if r.code != 0 {
 		t.Fatalf("collect: %+v", r)
 	}

@@ -142,7 +142,6 @@ func runLive(c *cobra.Command, l *runner.Loaded, f liveFlags) error {
 
 	pipe := brun.NewPipe(4096)
 	ctx, stop := collect.SignalContext(c.Context())
-	defer stop()
 	var lost atomic.Uint64
 	done := make(chan error, 1)
 	go func() {
