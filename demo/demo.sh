@@ -37,8 +37,7 @@ table inet retis_demo {
 }
 NFT
 
-traffic="ip netns exec $a ping -q -c 2 -i 0.2 10.200.0.2 >/dev/null;
-ip netns exec $a bash -c 'echo hello >/dev/udp/10.200.0.2/9999'; sleep 0.2"
+traffic="ip netns exec $a ping -q -c 2 -i 0.2 10.200.0.2 >/dev/null; ip netns exec $a bash -c 'echo hello >/dev/udp/10.200.0.2/9999'; sleep 0.2"
 
 say "retis collect (packets to or from 10.200.0.2, followed by skb tracking)"
 export NOPAGER=1
