@@ -87,3 +87,38 @@ func TestCollectProfileDrop(t *testing.T) {
 		t.Fatalf("print: %+v", p)
 	}
 }
+
+// Filters in the kernel: -f keeps only the matching traffic, -m only the
+// packets on the named device; both together must both match.
+func TestCollectFilters(t *testing.T) {
+	a, _ := liveSetup(t)
+	traffic := fmt.Sprintf("ip netns exec %s ping -q -c 2 -i 0.2 -W 1 10.201.0.2 >/dev/null; ip netns exec %s bash -c 'echo x > /dev/udp/10.201.0.2/9999; echo y > /dev/udp/10.201.0.2/7777'; sleep 0.3", a, a)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		check func(line string) bool
+		want  string
+	}{
+		{"udp port 9999", []string{"-f", "udp port 9999"}, func(l string) bool { return strings.Contains(l, ".9999 ") }, "10.201.0.1."},
+		{"dev name", []string{"-m", `sk_buff.dev.name == "vl"`}, func(l string) bool { return strings.Contains(l, "(vl)") }, "(vl)"},
+		{"both", []string{"-f", "icmp", "-m", `sk_buff.dev.name == "vl"`}, func(l string) bool { return strings.Contains(l, "proto ICMP") && strings.Contains(l, "(vl)") }, "proto ICMP"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"collect", "-c", "skb,dev,ns,skb-tracking", "-p", "tp:net:netif_receive_skb", "-o", "--cmd", traffic}, tc.flags...)
+			if r := run(t, dir, args...); r.code != 0 {
+				t.Fatalf("collect: %+v", r)
+			}
+			p := run(t, dir, "print", "--format", "single-line")
+			lines := strings.Split(strings.TrimSpace(p.stdout), "\n")[1:] // after the startup event
+			if p.code != 0 || len(lines) == 0 || !strings.Contains(p.stdout, tc.want) {
+				t.Fatalf("print: %+v", p)
+			}
+			for _, l := range lines {
+				if !tc.check(l) {
+					t.Errorf("event outside the filter: %s", l)
+				}
+			}
+		})
+	}
+}
