@@ -48,5 +48,8 @@ echo
 echo "Go micro-benchmarks:"
 go test -run '^$' -bench . -benchtime 20000x ./engine/events/ ./engine/output/ | grep -E '^Benchmark'
 echo
+echo "kernel packet filter (tcp port 443 and host 10.0.0.1) against no filter, through BPF_PROG_TEST_RUN:"
+go test -run '^$' -bench PacketFilter ./engine/filter | grep -E '^Benchmark|skip' || true
+echo
 echo "userspace packet filter (-f after collection) against tcpdump -r:"
 go test -run '^$' -bench . ./engine/filter/cbpf | grep -E '^Benchmark'

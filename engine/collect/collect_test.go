@@ -296,17 +296,7 @@ func TestClosedPortDrop(t *testing.T) {
 // events carry the conntrack entry with the translation.
 func TestDNATTracking(t *testing.T) {
 	requireRoot(t)
-	a, r, b := newNetns(t), newNetns(t), newNetns(t)
-	veth(t, a, "va", "10.93.0.1/24", r, "ra", "10.93.0.2/24")
-	veth(t, r, "rb", "10.94.0.1/24", b, "vb", "10.94.0.2/24")
-	addRoute(t, b, "10.93.0.0/24", "10.94.0.1")
-	sysctl(t, r, "net.ipv4.ip_forward", "1")
-	nft(t, r, `table ip retis_test {
-	chain pre {
-		type nat hook prerouting priority -100; policy accept;
-		ip daddr 10.93.0.2 udp dport 7777 dnat to 10.94.0.2:7777
-	}
-}`)
+	a, r, b := dnatSetup(t)
 	evs, _ := collect(t, Config{
 		Cmd: helperCmd(a, "10.93.0.2:7777", 40003, 3),
 	})
@@ -419,5 +409,54 @@ func TestFunctionBackends(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dnatSetup makes client A (10.93.0.1), router R translating 10.93.0.2:7777
+// to server B (10.94.0.2:7777).
+func dnatSetup(t *testing.T) (a, r, b *testNetns) {
+	t.Helper()
+	a, r, b = newNetns(t), newNetns(t), newNetns(t)
+	veth(t, a, "va", "10.93.0.1/24", r, "ra", "10.93.0.2/24")
+	veth(t, r, "rb", "10.94.0.1/24", b, "vb", "10.94.0.2/24")
+	addRoute(t, b, "10.93.0.0/24", "10.94.0.1")
+	sysctl(t, r, "net.ipv4.ip_forward", "1")
+	nft(t, r, `table ip retis_test {
+	chain pre {
+		type nat hook prerouting priority -100; policy accept;
+		ip daddr 10.93.0.2 udp dport 7777 dnat to 10.94.0.2:7777
+	}
+}`)
+	return a, r, b
+}
+
+// A packet the filter matched before DNAT is followed after it, though
+// its new destination no longer matches: tracked packets skip the
+// filters. Untracked traffic to the new destination is not collected.
+func TestDNATFilterFollows(t *testing.T) {
+	requireRoot(t)
+	a, r, b := dnatSetup(t)
+	evs, _ := collect(t, Config{
+		Filter: "dst host 10.93.0.2 and udp port 7777",
+		Cmd:    helperCmd(a, "10.93.0.2:7777", 40004, 3),
+	})
+	ours := func(e *events.Event, p *pkt) bool { return p.udp != nil && p.udp.SrcPort == 40004 }
+	after := find(evs, "net:netif_receive_skb", b, ours)
+	if len(after) == 0 {
+		t.Fatal("the packet was not followed after DNAT (no event in the server's namespace)")
+	}
+	for _, e := range after {
+		if dst := decodePacket(e).ip.DstIP.String(); dst != "10.94.0.2" {
+			t.Errorf("server-side event with destination %s", dst)
+		}
+	}
+	for _, e := range inNetns(evs, a, r, b) {
+		p := decodePacket(e)
+		if p == nil || p.ip == nil {
+			continue
+		}
+		if !ours(e, p) {
+			t.Errorf("event outside the filter and not tracked: %s > %s", p.ip.SrcIP, p.ip.DstIP)
+		}
 	}
 }
