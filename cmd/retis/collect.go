@@ -26,6 +26,7 @@ func newCollectCmd() *cobra.Command {
 		ringSize  string
 		collector []string
 		pdirs     []string
+		profiles  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "collect",
@@ -71,7 +72,7 @@ can probe.`,
 				cfg.RingSize = int(n)
 			}
 			cfg.Format, cfg.UTC = text.format, text.utc
-			if err := applyProfiles(c, &cfg, pdirs); err != nil {
+			if err := applyProfiles(c, &cfg, profiles, pdirs); err != nil {
 				return err
 			}
 			cfg.Cmdline = strings.Join(os.Args, " ")
@@ -102,6 +103,7 @@ can probe.`,
 	fl.StringSliceVarP(&collector, "collectors", "c", nil, "comma-separated collectors to start: "+strings.Join(collect.CollectorNames, ", ")+" (default auto: every one this kernel supports)")
 	fl.StringArrayVarP(&cfg.Probes, "probe", "p", nil, "add a probe, [TYPE:]TARGET[/stack], or a profile by name or path (repeatable, comma-separated; see 'retis profile list')")
 	fl.StringArrayVarP(&pdirs, "profile-dir", "P", nil, "also look for profiles in this directory (repeatable)")
+	fl.StringArrayVar(&profiles, "profile", nil, "apply a profile, by name or path (repeatable, comma-separated); 'retis -p NAME collect' gives it too")
 	fl.StringVarP(&cfg.Filter, "filter-packet", "f", "", "packet filter, pcap-filter(7) syntax")
 	fl.StringVarP(&cfg.Meta, "filter-meta", "m", "", "metadata filter, e.g. 'sk_buff.dev.name == \"eth0\"'")
 	fl.StringVarP(&out, "out", "o", "", "write events to FILE ("+events.DefaultFile+" when -o has no value) instead of printing them")
@@ -123,12 +125,13 @@ type printerSink struct{ p *output.Printer }
 
 func (s printerSink) Write(e *events.Event) error { return s.p.Event(e) }
 
-// applyProfiles resolves the -p values that name profiles: their
-// declarations come first, and the command-line flags extend them (lists
-// add up, a flag given overrides what a profile set).
-func applyProfiles(c *cobra.Command, cfg *collect.Config, dirs []string) error {
+// applyProfiles resolves the --profile values and the -p values that name
+// profiles: their declarations come first, and the command-line flags
+// extend them (lists add up, a flag given overrides what a profile set).
+func applyProfiles(c *cobra.Command, cfg *collect.Config, explicit, dirs []string) error {
 	dirs = profile.DefaultDirs(dirs)
 	names, probes := profile.Split(cfg.Probes, dirs)
+	names = append(explicit, names...)
 	cfg.Probes = probes
 	if len(names) == 0 {
 		return nil
@@ -137,7 +140,11 @@ func applyProfiles(c *cobra.Command, cfg *collect.Config, dirs []string) error {
 	if err != nil {
 		return err
 	}
-	decl.Extend(flagDeclarations(c, cfg))
+	flags, err := flagDeclarations(c, cfg)
+	if err != nil {
+		return err
+	}
+	decl.Extend(flags)
 	base := engine.CollectConfig(decl)
 	base.Backends, base.Patches = cfg.Backends, cfg.Patches
 	*cfg = base
@@ -145,14 +152,14 @@ func applyProfiles(c *cobra.Command, cfg *collect.Config, dirs []string) error {
 }
 
 // flagDeclarations gives the flags the user set as declarations.
-func flagDeclarations(c *cobra.Command, cfg *collect.Config) *bcollect.Config {
+func flagDeclarations(c *cobra.Command, cfg *collect.Config) (*bcollect.Config, error) {
 	d := &bcollect.Config{Collectors: cfg.Collectors, SkbSections: cfg.SkbSections}
 	for _, p := range cfg.Probes {
-		// Already validated by profile.Split's callers? Parse errors
-		// surface again when the engine resolves the probe.
-		if spec, err := bcollect.ParseProbe(p); err == nil {
-			d.Probes = append(d.Probes, spec)
+		spec, err := bcollect.ParseProbe(p)
+		if err != nil {
+			return nil, err
 		}
+		d.Probes = append(d.Probes, spec)
 	}
 	changed := c.Flags().Changed
 	if changed("filter-packet") {
@@ -190,5 +197,5 @@ func flagDeclarations(c *cobra.Command, cfg *collect.Config) *bcollect.Config {
 		n := uint64(cfg.RingSize)
 		d.RingSize = &n
 	}
-	return d
+	return d, nil
 }

@@ -41,20 +41,20 @@ func main() {
 }
 
 // hoistProfiles moves the -p/--profile flags given before the command
-// (Retis's `retis -p generic collect`) after it, where collect takes
-// profiles among its -p values.
+// (Retis's `retis -p generic collect`) after it, as --profile: there they
+// name profiles only, where collect's own -p also takes probes.
 func hoistProfiles(args []string) []string {
 	var before, profiles []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case (a == "-p" || a == "--profile") && i+1 < len(args):
-			profiles = append(profiles, "-p", args[i+1])
+			profiles = append(profiles, "--profile", args[i+1])
 			i++
 		case strings.HasPrefix(a, "--profile="):
-			profiles = append(profiles, "-p", strings.TrimPrefix(a, "--profile="))
+			profiles = append(profiles, "--profile", strings.TrimPrefix(a, "--profile="))
 		case strings.HasPrefix(a, "-p") && len(a) > 2 && !strings.HasPrefix(a, "--"):
-			profiles = append(profiles, "-p", a[2:])
+			profiles = append(profiles, "--profile", a[2:])
 		case a == "--log-level" && i+1 < len(args):
 			before = append(before, a, args[i+1])
 			i++

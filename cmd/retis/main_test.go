@@ -270,15 +270,24 @@ func TestPostProcessingFilter(t *testing.T) {
 
 func TestHoistProfiles(t *testing.T) {
 	for in, want := range map[string]string{
-		"-p generic collect -o":                   "collect -p generic -o",
-		"--log-level debug -p a,b collect -c skb": "--log-level debug collect -p a,b -c skb",
-		"--profile=dropmon collect":               "collect -p dropmon",
-		"-pdropmon collect":                       "collect -p dropmon",
+		"-p generic collect -o":                   "collect --profile generic -o",
+		"--log-level debug -p a,b collect -c skb": "--log-level debug collect --profile a,b -c skb",
+		"--profile=dropmon collect":               "collect --profile dropmon",
+		"-pdropmon collect":                       "collect --profile dropmon",
 		"print -p x":                              "print -p x",
 		"collect -p tp:skb:kfree_skb":             "collect -p tp:skb:kfree_skb",
 	} {
 		if got := strings.Join(hoistProfiles(strings.Fields(in)), " "); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A profile named before the command must exist: it is not taken for a
+// kprobe target. Nothing is loaded before the error.
+func TestUnknownProfileBeforeCommand(t *testing.T) {
+	r := run(t, "", "-p", "nosuchprofile", "collect")
+	if r.code == 0 || !strings.Contains(r.stderr, `no such profile "nosuchprofile"`) || !strings.Contains(r.stderr, "dropmon") {
+		t.Fatalf("%+v", r)
 	}
 }
