@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/retis-go/retis/engine/probe"
+
 	"go.starlark.net/starlark"
 )
 
@@ -25,53 +27,14 @@ type ProbeSpec struct {
 	Stack bool
 }
 
-// ParseProbe parses [TYPE:]TARGET[/OPTION]... like Retis: TYPE is one of
-// kprobe|k, kretprobe|kr, raw_tracepoint|tp; without TYPE a target holding
-// one ':' is a tracepoint, anything else a kprobe. The only option is
-// "stack".
+// ParseProbe parses [TYPE:]TARGET[/stack] as the collection engine does
+// (engine/probe.Parse: Retis's syntax, '*' wildcards).
 func ParseProbe(s string) (ProbeSpec, error) {
-	var p ProbeSpec
-	spec, opts, hasOpts := strings.Cut(s, "/")
-	if hasOpts {
-		for o := range strings.SplitSeq(opts, "/") {
-			switch o {
-			case "stack":
-				if p.Stack {
-					return p, fmt.Errorf("probe %q: option stack given twice", s)
-				}
-				p.Stack = true
-			case "":
-				return p, fmt.Errorf("probe %q: empty option (remove the trailing '/')", s)
-			default:
-				return p, fmt.Errorf("probe %q: unknown option %q (the only option is stack)", s, o)
-			}
-		}
+	spec, err := probe.Parse(s)
+	if err != nil {
+		return ProbeSpec{}, err
 	}
-	typ, target, hasType := strings.Cut(spec, ":")
-	switch {
-	case !hasType:
-		p.Type, p.Target = Kprobe, spec
-	case typ == "kprobe" || typ == "k":
-		p.Type, p.Target = Kprobe, target
-	case typ == "kretprobe" || typ == "kr":
-		p.Type, p.Target = Kretprobe, target
-	case typ == "raw_tracepoint" || typ == "tp":
-		p.Type, p.Target = RawTracepoint, target
-	case strings.Count(spec, ":") == 1:
-		p.Type, p.Target = RawTracepoint, spec
-	default:
-		return p, fmt.Errorf("probe %q: unknown type %q (use kprobe, k, kretprobe, kr, raw_tracepoint or tp)", s, typ)
-	}
-	if p.Target == "" {
-		return p, fmt.Errorf("probe %q: no target", s)
-	}
-	if p.Type == RawTracepoint && strings.Count(p.Target, ":") != 1 {
-		return p, fmt.Errorf("probe %q: a tracepoint is SUBSYSTEM:EVENT, e.g. tp:skb:kfree_skb", s)
-	}
-	if p.Type != RawTracepoint && strings.Contains(p.Target, ":") {
-		return p, fmt.Errorf("probe %q: a %s target is a function name, without ':'", s, p.Type)
-	}
-	return p, nil
+	return ProbeSpec{Type: spec.Kind.ProbeType(), Target: spec.Target, Stack: spec.Stack}, nil
 }
 
 // String returns the spec in the short form ParseProbe reads back, e.g.

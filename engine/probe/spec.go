@@ -105,10 +105,10 @@ func Parse(s string) (Spec, error) {
 	if spec.Kind == Tracepoint {
 		cat, name, ok := strings.Cut(spec.Target, ":")
 		if ok && (cat == "" || name == "" || strings.Contains(name, ":")) {
-			return Spec{}, fmt.Errorf("probe %q: a tracepoint is CATEGORY:NAME, e.g. tp:skb:kfree_skb", s)
+			return Spec{}, fmt.Errorf("probe %q: a tracepoint is SUBSYSTEM:EVENT (tracefs CATEGORY:NAME), e.g. tp:skb:kfree_skb", s)
 		}
 		if !ok && !spec.Wildcard() {
-			return Spec{}, fmt.Errorf("probe %q: a tracepoint is CATEGORY:NAME, e.g. tp:skb:kfree_skb", s)
+			return Spec{}, fmt.Errorf("probe %q: a tracepoint is SUBSYSTEM:EVENT (tracefs CATEGORY:NAME), e.g. tp:skb:kfree_skb", s)
 		}
 	} else if strings.Contains(spec.Target, ":") {
 		return Spec{}, fmt.Errorf("probe %q: a %s target is a function name, not %q", s, spec.Kind, spec.Target)
