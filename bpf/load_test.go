@@ -1,12 +1,13 @@
 package bpf
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"errors"
 	"testing"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/retis-go/retis/engine/probe"
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // Every front-end must pass the verifier of the running kernel with all
@@ -32,6 +33,13 @@ func TestProgramsLoad(t *testing.T) {
 		{"probe_bench", "", kfree},
 	} {
 		t.Run(tc.prog, func(t *testing.T) {
+			if tc.prog == "probe_fentry" || tc.prog == "probe_fexit" {
+				// A kernel may have the program type yet refuse it
+				// (lockdown, EPERM): the probe tells which.
+				if err := probe.HaveFentry(); errors.Is(err, ebpf.ErrNotSupported) {
+					t.Skipf("kernel cannot load %s: %v", tc.prog, err)
+				}
+			}
 			spec, err := LoadProbe()
 			if err != nil {
 				t.Fatal(err)

@@ -12,17 +12,19 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/retis-go/retis/engine/probe"
 	"github.com/retis-go/retis/internal/testutils"
 )
 
 func requireTracing(tb testing.TB) {
 	tb.Helper()
 	testutils.RequireBPF(tb)
-	err := features.HaveProgramType(ebpf.Tracing)
+	// features.HaveProgramType(ebpf.Tracing) loads an fentry program,
+	// which some kernels refuse (EPERM) while tp_btf works.
+	err := probe.HaveTracingProgs()
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		tb.Skipf("kernel lacks tracing (tp_btf) programs: %v", err)
 	}
