@@ -13,6 +13,7 @@ func CollectConfig(d *collect.Config) ecollect.Config {
 	c := ecollect.Config{
 		Collectors:  append([]string(nil), d.Collectors...),
 		SkbSections: append([]string(nil), d.SkbSections...),
+		NftVerdicts: append([]string(nil), d.NftVerdicts...),
 	}
 	for _, p := range d.Probes {
 		c.Probes = append(c.Probes, p.String())
@@ -26,6 +27,7 @@ func CollectConfig(d *collect.Config) ecollect.Config {
 	val(&c.UTC, d.UTC)
 	val(&c.Cmd, d.Cmd)
 	val(&c.StopAfter, d.StopAfter)
+	val(&c.AllowSystemChanges, d.AllowSystemChanges)
 	if d.OutRotate != nil {
 		c.OutRotate = int64(*d.OutRotate)
 	}

@@ -115,6 +115,10 @@ can probe.`,
 	fl.StringVar(&rotate, "out-rotate", "", "rotate the --out file past SIZE (e.g. 100M): FILE.0, FILE.1...")
 	fl.StringSliceVar(&cfg.SkbSections, "skb-sections", nil, "extra skb collector sections: meta, dataref, gso or all")
 	fl.StringVar(&ringSize, "ring-size", "", "ring buffer size (e.g. 64M; default 16M)")
+	fl.BoolVar(&cfg.AllowSystemChanges, "allow-system-changes", false, "let collectors change the system: the nft collector adds table inet Retis_Table (removed on exit)")
+	fl.StringSliceVar(&cfg.NftVerdicts, "nft-verdicts", nil, "nft verdicts that become events: accept, drop, continue, return, jump, goto, queue, stolen, repeat, break or all (default drop,accept)")
+	fl.StringSliceVar(&cfg.NftNetns, "nft-netns", nil, "also watch nft verdicts in these network namespaces: a name from 'ip netns', a path, or all (default: retis's own)")
+	fl.StringVar(&cfg.NftSource, "nft-source", "auto", "where nft verdicts come from: auto, kprobe (the trace function) or netlink (trace notifications)")
 	fl.StringSliceVar(&cfg.Backends, "probe-backend", nil, "force an attach backend per probe kind: tp_btf, raw_tp, kprobe-multi, kprobe, fentry, kretprobe, fexit")
 	text.register(cmd)
 	return cmd
@@ -147,13 +151,14 @@ func applyProfiles(c *cobra.Command, cfg *collect.Config, explicit, dirs []strin
 	decl.Extend(flags)
 	base := engine.CollectConfig(decl)
 	base.Backends, base.Patches = cfg.Backends, cfg.Patches
+	base.NftNetns, base.NftSource = cfg.NftNetns, cfg.NftSource
 	*cfg = base
 	return nil
 }
 
 // flagDeclarations gives the flags the user set as declarations.
 func flagDeclarations(c *cobra.Command, cfg *collect.Config) (*bcollect.Config, error) {
-	d := &bcollect.Config{Collectors: cfg.Collectors, SkbSections: cfg.SkbSections}
+	d := &bcollect.Config{Collectors: cfg.Collectors, SkbSections: cfg.SkbSections, NftVerdicts: cfg.NftVerdicts}
 	for _, p := range cfg.Probes {
 		spec, err := bcollect.ParseProbe(p)
 		if err != nil {
@@ -192,6 +197,9 @@ func flagDeclarations(c *cobra.Command, cfg *collect.Config) (*bcollect.Config, 
 	}
 	if changed("stop-after") {
 		d.StopAfter = &cfg.StopAfter
+	}
+	if changed("allow-system-changes") {
+		d.AllowSystemChanges = &cfg.AllowSystemChanges
 	}
 	if changed("ring-size") {
 		n := uint64(cfg.RingSize)

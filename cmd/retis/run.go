@@ -98,6 +98,7 @@ type liveFlags struct {
 	stopAfter uint64
 	probes    []string
 	filter    string
+	allowSys  bool
 	out       *string
 }
 
@@ -107,6 +108,7 @@ func (f *liveFlags) register(cmd *cobra.Command) {
 	fl.Uint64Var(&f.stopAfter, "stop-after", 0, "live: stop after N events")
 	fl.StringArrayVarP(&f.probes, "probe", "p", nil, "live: add a probe, [TYPE:]TARGET[/stack] (repeatable)")
 	fl.StringVarP(&f.filter, "filter-packet", "f", "", "live: packet filter, pcap-filter(7) syntax")
+	fl.BoolVar(&f.allowSys, "allow-system-changes", false, "live: let collectors change the system (the nft collector adds table inet Retis_Table)")
 }
 
 // runLive collects what the script declares (extended by the flags) and
@@ -131,6 +133,9 @@ func runLive(c *cobra.Command, l *runner.Loaded, f liveFlags) error {
 	}
 	if f.filter != "" {
 		extra.Filter = &f.filter
+	}
+	if f.allowSys {
+		extra.AllowSystemChanges = &f.allowSys
 	}
 	if *f.out != "" {
 		extra.Out = f.out

@@ -240,7 +240,7 @@ func TestNftDrop(t *testing.T) {
 	requireRoot(t)
 	a, b := newNetns(t), newNetns(t)
 	veth(t, a, "va", "10.92.0.1/24", b, "vb", "10.92.0.2/24")
-	nft(t, b, `table inet retis_test {
+	loadRuleset(t, b, `table inet retis_test {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		udp dport 9999 drop
@@ -421,7 +421,7 @@ func dnatSetup(t *testing.T) (a, r, b *testNetns) {
 	veth(t, r, "rb", "10.94.0.1/24", b, "vb", "10.94.0.2/24")
 	addRoute(t, b, "10.93.0.0/24", "10.94.0.1")
 	sysctl(t, r, "net.ipv4.ip_forward", "1")
-	nft(t, r, `table ip retis_test {
+	loadRuleset(t, r, `table ip retis_test {
 	chain pre {
 		type nat hook prerouting priority -100; policy accept;
 		ip daddr 10.93.0.2 udp dport 7777 dnat to 10.94.0.2:7777

@@ -54,6 +54,18 @@ type Config struct {
 	// Backends forces one attach backend per probe kind, by name
 	// (tp_btf, raw_tp, kprobe-multi, kprobe, fentry, kretprobe, fexit).
 	Backends []string
+	// AllowSystemChanges lets collectors change the system: the nft
+	// collector adds (and removes) table inet Retis_Table.
+	AllowSystemChanges bool
+	// NftVerdicts selects the nft verdicts that become events (drop,
+	// accept when empty; "all" for every one).
+	NftVerdicts []string
+	// NftNetns lists the namespaces whose nft verdicts are collected, by
+	// name under /run/netns, path, or "all"; empty is retis's own.
+	NftNetns []string
+	// NftSource forces the nft collector's source: NftSourceKprobe or
+	// NftSourceNetlink; empty or NftSourceAuto picks the best one.
+	NftSource string
 	// Cmdline is recorded in the startup event.
 	Cmdline string
 	// Log receives progress and warnings; slog.Default() when nil.

@@ -3,6 +3,7 @@ package collect
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -131,6 +132,42 @@ func newStacks(m *ebpf.Map) *stacks {
 	}
 }
 
+// preload reads kallsyms now, once our programs are loaded: the first
+// stack then costs no read, and our programs' frames are named.
+func (s *stacks) preload() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if syms, err := s.reload(); err == nil {
+		s.syms, s.read = syms, time.Now()
+	}
+}
+
+// probeMachinery prefixes the symbols of the frames a stack taken from a
+// tracepoint or trampoline program starts with: our program and the
+// kernel code calling it, not the packet's path.
+var probeMachinery = []string{"bpf_prog_", "bpf_trampoline_", "bpf_trace_run", "__bpf_trace_", "__traceiter_"}
+
+// probeFrames counts the leading frames of ips inside the probe machinery.
+func (s *stacks) probeFrames(ips []uint64) int {
+	if s.syms == nil {
+		return 0
+	}
+	n := 0
+	for n < len(ips) && isProbeMachinery(s.syms.Format(ips[n])) {
+		n++
+	}
+	return n
+}
+
+func isProbeMachinery(sym string) bool {
+	for _, p := range probeMachinery {
+		if strings.HasPrefix(sym, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *stacks) resolve(id int32) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -145,8 +182,9 @@ func (s *stacks) resolve(id int32) []string {
 	for n < len(ips) && ips[n] != 0 {
 		n++
 	}
+	lead := s.probeFrames(ips[:n])
 	stale := s.syms == nil
-	for _, ip := range ips[:n] {
+	for _, ip := range ips[lead:n] {
 		if s.syms != nil && s.syms.Dynamic(ip) && time.Since(s.read) > symbolsMaxAge {
 			stale = true
 		}
@@ -154,14 +192,15 @@ func (s *stacks) resolve(id int32) []string {
 	if stale {
 		if syms, err := s.reload(); err == nil {
 			s.syms, s.read = syms, time.Now()
+			lead = s.probeFrames(ips[:n])
 		}
 	}
-	out := make([]string, n)
-	for i, ip := range ips[:n] {
+	out := make([]string, 0, n-lead)
+	for _, ip := range ips[lead:n] {
 		if s.syms != nil {
-			out[i] = s.syms.Format(ip)
+			out = append(out, s.syms.Format(ip))
 		} else {
-			out[i] = fmt.Sprintf("%#x", ip)
+			out = append(out, fmt.Sprintf("%#x", ip))
 		}
 	}
 	s.cache[id] = out

@@ -184,6 +184,29 @@ func TestStacksReloadForModules(t *testing.T) {
 	}
 }
 
+// Stacks from tracepoint programs start in our program and the code
+// calling it: those frames are dropped, and being BPF frames (dynamic)
+// they do not make kallsyms stale.
+func TestStacksSkipProbeFrames(t *testing.T) {
+	syms, _ := probe.ParseKallsyms(strings.NewReader("ffffffff81000000 T bpf_trace_run4\nffffffff81000100 T sk_skb_reason_drop\n" +
+		"ffffffff81000200 T nft_do_chain\nffffffffa0000000 t bpf_prog_ed44cad1a8aac662_probe_tp_btf\t[bpf]\n"))
+	reloads := 0
+	st := &stacks{
+		reload: func() (*probe.Symbols, error) { reloads++; return syms, nil },
+		cache:  map[int32][]string{},
+		lookup: func(id int32, ips *[perfMaxStackDepth]uint64) error {
+			ips[0], ips[1], ips[2], ips[3] = 0xffffffffa0000852, 0xffffffff8100010d-0x100, 0xffffffff81000190, 0xffffffff8100026f
+			return nil
+		},
+	}
+	st.preload()
+	st.read = st.read.Add(-2 * symbolsMaxAge)
+	want := "sk_skb_reason_drop+0x90 nft_do_chain+0x6f"
+	if got := strings.Join(st.resolve(0), " "); got != want || reloads != 1 {
+		t.Errorf("stack %q after %d reads, want %q after 1", got, reloads, want)
+	}
+}
+
 func requireRootOnly(t *testing.T) {
 	t.Helper()
 	if !isRoot() {

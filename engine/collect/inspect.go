@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/retis-go/retis/engine/collector/nft"
 	"github.com/retis-go/retis/engine/probe"
 )
 
@@ -25,6 +26,8 @@ type Inspection struct {
 	Backends []Status
 	// Collectors gives each collector's availability.
 	Collectors []Status
+	// Nft says which source the nft collector would use.
+	Nft nft.Inspection
 	// Tracepoints and Functions are the targets that take a struct
 	// sk_buff, as probe specs.
 	Tracepoints []string
@@ -36,6 +39,8 @@ type Status struct {
 	Name string
 	// Err is nil when available.
 	Err error
+	// Note adds to an available status (e.g. which source is used).
+	Note string
 }
 
 // Inspect reports what the running kernel can probe. Backend availability
@@ -62,16 +67,36 @@ func Inspect() (*Inspection, error) {
 
 	for _, kind := range []probe.Kind{probe.Tracepoint, probe.Kprobe, probe.Kretprobe} {
 		for _, b := range probe.Backends(kind) {
-			in.Backends = append(in.Backends, Status{b.String(), b.Supported()})
+			in.Backends = append(in.Backends, Status{Name: b.String(), Err: b.Supported()})
 		}
 	}
 	cfg := &Config{}
 	for _, name := range CollectorNames {
+		if name == NftName {
+			in.Nft = nft.Inspect()
+			st := Status{Name: name}
+			notes := []string{}
+			if in.Nft.InUse != "" {
+				notes = append(notes, "source "+string(in.Nft.InUse))
+			}
+			for _, src := range in.Nft.Sources {
+				if src.Err != nil {
+					notes = append(notes, fmt.Sprintf("%s: %s", src.Source, status(src.Err)))
+				}
+			}
+			if in.Nft.InUse == "" {
+				st.Err = fmt.Errorf("%w: %s", ebpf.ErrNotSupported, strings.Join(notes, "; "))
+			} else {
+				st.Note = strings.Join(append(notes, "needs --allow-system-changes"), "; ")
+			}
+			in.Collectors = append(in.Collectors, st)
+			continue
+		}
 		c, err := newCollector(name, cfg)
 		if err == nil {
 			err = c.Init(k)
 		}
-		in.Collectors = append(in.Collectors, Status{name, err})
+		in.Collectors = append(in.Collectors, Status{Name: name, Err: err})
 	}
 	for _, pattern := range []string{"tp:*", "kprobe:*"} {
 		spec, _ := probe.Parse(pattern)
@@ -106,7 +131,11 @@ func (in *Inspection) WriteText(w io.Writer, targets bool) error {
 	}
 	b.WriteString("\nCollectors:\n")
 	for _, s := range in.Collectors {
-		fmt.Fprintf(&b, "  %-13s %s\n", s.Name, status(s.Err))
+		st := status(s.Err)
+		if s.Err == nil && s.Note != "" {
+			st += " (" + s.Note + ")"
+		}
+		fmt.Fprintf(&b, "  %-13s %s\n", s.Name, st)
 	}
 	fmt.Fprintf(&b, "\nTargets with a struct sk_buff argument: %d tracepoints, %d functions\n", len(in.Tracepoints), len(in.Functions))
 	if targets {

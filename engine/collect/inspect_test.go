@@ -15,10 +15,11 @@ func TestInspectionText(t *testing.T) {
 	in := &Inspection{
 		Kernel: "6.18.0",
 		Backends: []Status{
-			{"tp_btf", nil},
-			{"kprobe", fmt.Errorf("%w: CONFIG_KPROBES is not set in this kernel", ebpf.ErrNotSupported)},
+			{Name: "tp_btf"},
+			{Name: "kprobe", Err: fmt.Errorf("%w: CONFIG_KPROBES is not set in this kernel", ebpf.ErrNotSupported)},
 		},
-		Collectors:  []Status{{"skb", nil}, {"ct", fmt.Errorf("this kernel has no conntrack")}},
+		Collectors: []Status{{Name: "skb"}, {Name: "ct", Err: fmt.Errorf("this kernel has no conntrack")},
+			{Name: "nft", Note: "source netlink; needs --allow-system-changes"}},
 		Tracepoints: []string{"tp:net:netif_receive_skb", "tp:skb:kfree_skb"},
 		Functions:   []string{"kprobe:ip_rcv"},
 	}
@@ -28,6 +29,7 @@ func TestInspectionText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Kernel: 6.18.0\n",
+		"  nft           yes (source netlink; needs --allow-system-changes)\n",
 		"BTF: yes\n",
 		"  tp_btf        yes\n",
 		"  kprobe        no: CONFIG_KPROBES is not set in this kernel\n",

@@ -183,9 +183,9 @@ func sysctl(t *testing.T, ns *testNetns, key, value string) {
 	run(t, "ip", "netns", "exec", ns.name, "sysctl", "-qw", key+"="+value)
 }
 
-// nft loads an nftables ruleset into namespace ns; the tables go away
+// loadRuleset loads an nftables ruleset into namespace ns; the tables go away
 // with the namespace.
-func nft(t *testing.T, ns *testNetns, rules string) {
+func loadRuleset(t *testing.T, ns *testNetns, rules string) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns.name, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)

@@ -39,6 +39,10 @@ type batch struct {
 	json  []byte
 	lines []int // line i ends at lines[i]
 	done  chan struct{}
+	// drained, when not 0, is when the reader found the ring buffer
+	// empty after this batch's last record (CLOCK_MONOTONIC ns): every
+	// record produced before is in this batch or an earlier one.
+	drained uint64
 }
 
 func (b *batch) add(rec []byte) {
@@ -70,9 +74,22 @@ type pipeline struct {
 	// failed.
 	stop func()
 
+	// packets, when set, sees every decoded event that has a packet
+	// (the nft Joiner indexes them), from the encoding goroutines.
+	packets func(*events.Event)
+
 	work  chan *batch
 	order chan *batch
 	pool  sync.Pool
+
+	// watermark is the latest batch drained time whose batches, and
+	// all before them, have been decoded (and given to packets).
+	watermark atomic.Uint64
+
+	// wmu serializes output: batches from write and events from
+	// inject. stopped is set once nothing more may be written.
+	wmu     sync.Mutex
+	stopped bool
 
 	processed   atomic.Uint64
 	decodeFails atomic.Uint64
@@ -93,6 +110,7 @@ func newPipeline(dec *decoder, file *events.Writer, sinks []Sink, stopAfter uint
 func (p *pipeline) newBatch() *batch {
 	b := p.pool.Get().(*batch)
 	b.buf, b.offs, b.evs, b.json, b.lines = b.buf[:0], b.offs[:0], b.evs[:0], b.json[:0], b.lines[:0]
+	b.drained = 0
 	b.done = make(chan struct{})
 	return b
 }
@@ -127,10 +145,11 @@ func (p *pipeline) read(rd recordSource) {
 			}
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			if b.len() > 0 {
-				p.dispatch(b)
-				b = p.newBatch()
-			}
+			// Sent even when empty: its drained time moves the
+			// watermark while no event comes.
+			b.drained = monotonicNow()
+			p.dispatch(b)
+			b = p.newBatch()
 			rd.SetDeadline(time.Now().Add(readDeadline))
 			continue
 		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, ringbuf.ErrClosed):
@@ -156,6 +175,9 @@ func (p *pipeline) encode() {
 				}
 				continue
 			}
+			if p.packets != nil && e.Packet != nil {
+				p.packets(e)
+			}
 			if p.file != nil {
 				if b.json, err = e.AppendJSON(b.json); err != nil {
 					p.decodeFails.Add(1)
@@ -177,49 +199,95 @@ func (p *pipeline) encode() {
 
 // write writes batches out in order; it returns when the reader is done.
 func (p *pipeline) write() {
-	stopped := false
 	for b := range p.order {
 		<-b.done
-		n := max(len(b.lines), len(b.evs))
-		if !stopped && p.wholeBatches && len(p.sinks) == 0 && n > 0 {
-			if err := p.file.WriteRaw(b.json); err != nil {
-				p.fail(err)
-				stopped = true
-			}
-			p.processed.Add(uint64(n))
-			n = 0
-		}
-		if !stopped {
-			start := 0
-			for i := 0; i < n; i++ {
-				if p.file != nil {
-					if err := p.file.WriteRaw(b.json[start:b.lines[i]]); err != nil {
-						p.fail(err)
-						stopped = true
-						break
-					}
-					start = b.lines[i]
-				}
-				if i < len(b.evs) {
-					for _, s := range p.sinks {
-						if err := s.Write(b.evs[i]); err != nil {
-							p.fail(err)
-							stopped = true
-						}
-					}
-				}
-				if stopped {
-					break
-				}
-				if c := p.processed.Add(1); p.stopAfter > 0 && c >= p.stopAfter {
-					stopped = true
-					p.stop()
-					break
-				}
-			}
+		p.wmu.Lock()
+		p.writeBatch(b)
+		p.wmu.Unlock()
+		if b.drained != 0 {
+			p.watermark.Store(b.drained)
 		}
 		clear(b.evs)
 		p.pool.Put(b)
+	}
+}
+
+// writeBatch writes one batch; p.wmu is held.
+func (p *pipeline) writeBatch(b *batch) {
+	if p.stopped {
+		return
+	}
+	n := max(len(b.lines), len(b.evs))
+	if p.wholeBatches && len(p.sinks) == 0 && n > 0 {
+		if err := p.file.WriteRaw(b.json); err != nil {
+			p.stopped = true
+			p.fail(err)
+			return
+		}
+		p.processed.Add(uint64(n))
+		return
+	}
+	start := 0
+	for i := 0; i < n; i++ {
+		var line []byte
+		if p.file != nil {
+			line, start = b.json[start:b.lines[i]], b.lines[i]
+		}
+		var e *events.Event
+		if i < len(b.evs) {
+			e = b.evs[i]
+		}
+		if !p.output(line, e) {
+			return
+		}
+	}
+}
+
+// output writes one event's JSON line to the file and the event to the
+// sinks, and counts it; false once nothing more may be written. p.wmu is
+// held.
+func (p *pipeline) output(line []byte, e *events.Event) bool {
+	if p.file != nil && line != nil {
+		if err := p.file.WriteRaw(line); err != nil {
+			p.stopped = true
+			p.fail(err)
+			return false
+		}
+	}
+	if e != nil {
+		for _, s := range p.sinks {
+			if err := s.Write(e); err != nil {
+				p.stopped = true
+				p.fail(err)
+				return false
+			}
+		}
+	}
+	if c := p.processed.Add(1); p.stopAfter > 0 && c >= p.stopAfter {
+		p.stopped = true
+		p.stop()
+		return false
+	}
+	return true
+}
+
+// inject writes an event that did not come through the ring buffer (a
+// joined nft verdict), between batches. It is safe to call from any
+// goroutine, also once the pipeline has finished.
+func (p *pipeline) inject(e *events.Event) {
+	var line []byte
+	if p.file != nil {
+		var err error
+		if line, err = e.AppendJSON(nil); err != nil {
+			p.log.Warn("dropping an event that does not encode", "error", err)
+			return
+		}
+		line = append(line, '\n')
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if !p.stopped {
+		p.output(line, e)
 	}
 }
 

@@ -57,16 +57,14 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	}
 
 	k := probe.HostKernel()
-	cols, skipped, err := selectCollectors(&cfg, k)
+	sel, err := selectCollectors(&cfg, k, log)
 	if err != nil {
 		return nil, err
 	}
-	stats := &Stats{LostByProbe: map[string]uint64{}}
-	for _, c := range cols {
-		stats.Collectors = append(stats.Collectors, c.Name())
-	}
+	cols := sel.cols
+	stats := &Stats{LostByProbe: map[string]uint64{}, Collectors: sel.names()}
 	log.Info("Collector(s) started: " + strings.Join(stats.Collectors, ", "))
-	for _, s := range skipped {
+	for _, s := range sel.skipped {
 		log.Warn(fmt.Sprintf("Collector %s not started: %v", s.Name, s.Reason))
 	}
 
@@ -122,6 +120,29 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 		}
 	}
 
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	st := newStacks(objs.maps["stack_map"])
+	dec := newDecoder(entries, cols, st)
+	p := newPipeline(dec, file, sinks, cfg.StopAfter, stop, log)
+	p.wholeBatches = cfg.OutRotate == 0 && cfg.StopAfter == 0
+
+	// The nft tables go in before the probes attach, so that the first
+	// packets traced already carry the trace mark; they come out on
+	// every return path, after the last packet event was joined.
+	var nr *nftRun
+	if sel.nft != nil {
+		if nr, err = startNft(sel.nft, p.inject, p.watermark.Load, log); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if nr != nil {
+				nr.close()
+			}
+		}()
+		p.packets = nr.addPacket
+	}
+
 	attached, err := attach(entries, objs, force, log)
 	defer func() {
 		for _, a := range attached {
@@ -134,13 +155,16 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	for _, a := range attached {
 		stats.Probes = append(stats.Probes, fmt.Sprintf("%s (%s)", a.Target, a.Backend))
 	}
+	for _, e := range entries {
+		// Programs load as they attach (tp_btf and fentry name their
+		// target at load): read kallsyms once they are all in.
+		if e.flags&flagStack != 0 {
+			st.preload()
+			break
+		}
+	}
 	log.Info(fmt.Sprintf("%d probe(s) loaded", len(attached)))
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	dec := newDecoder(entries, cols, newStacks(objs.maps["stack_map"]))
-	p := newPipeline(dec, file, sinks, cfg.StopAfter, stop, log)
-	p.wholeBatches = cfg.OutRotate == 0 && cfg.StopAfter == 0
 	wait := p.run(rd)
 	go trackingGC(runCtx, objs.maps["tracking_map"], log)
 
@@ -179,6 +203,13 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 	}
 	pipeErr := wait()
 	<-cmdDone
+	if nr != nil {
+		// Every packet event is in: the last verdicts can be placed.
+		if err := nr.close(); err != nil {
+			pipeErr = errors.Join(pipeErr, err)
+		}
+		nr = nil
+	}
 	objs.closePrograms()
 
 	stats.Events = p.processed.Load()

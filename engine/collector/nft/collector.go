@@ -19,6 +19,10 @@ type Config struct {
 	Netns []string
 	// ReadBuffer is each trace socket's receive buffer; 0 means 8 MiB.
 	ReadBuffer int
+	// TablesOnly installs the tables but reads no trace notification:
+	// the kprobe source gets the verdicts from the trace function, and
+	// only needs packets marked for tracing.
+	TablesOnly bool
 	// Logger receives warnings (stale table replaced, lost traces); nil
 	// means slog.Default().
 	Logger *slog.Logger
@@ -82,6 +86,9 @@ func (c *Collector) Start() error {
 
 func (c *Collector) start() error {
 	for _, ns := range c.namespaces {
+		if c.cfg.TablesOnly {
+			break
+		}
 		l, err := Listen(ns, ListenOptions{Verdicts: c.cfg.Verdicts, ReadBuffer: c.cfg.ReadBuffer})
 		if err != nil {
 			return err

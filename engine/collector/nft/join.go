@@ -29,6 +29,12 @@ type JoinOptions struct {
 	// are read (Collector.Namespaces); packet events seen elsewhere are
 	// not indexed. Nil indexes them all.
 	Namespaces []uint32
+	// Clock tells Run up to which time (CLOCK_MONOTONIC ns) every packet
+	// event has been added: a verdict waits until it passes the verdict's
+	// window, however late the packet events come (a busy decoder, the
+	// first stack trace reading kallsyms). Nil is the current time; 0
+	// means nothing is known yet.
+	Clock func() uint64
 }
 
 // JoinStats counts what a Joiner did.
@@ -56,6 +62,7 @@ type JoinStats struct {
 type Joiner struct {
 	mu        sync.Mutex
 	window    uint64
+	clock     func() uint64
 	unmatched func(*events.Event) bool
 	netns     map[uint32]bool // nil: every namespace
 	packets   map[packetKey][]*events.Event
@@ -81,8 +88,12 @@ func NewJoiner(opts JoinOptions) *Joiner {
 	if opts.Window <= 0 {
 		opts.Window = DefaultJoinWindow
 	}
+	if opts.Clock == nil {
+		opts.Clock = monotonicNow
+	}
 	j := &Joiner{
 		window:    uint64(opts.Window),
+		clock:     opts.Clock,
 		unmatched: opts.Unmatched,
 		packets:   map[packetKey][]*events.Event{},
 	}
@@ -189,7 +200,9 @@ func (j *Joiner) Run(ctx context.Context, traces <-chan *Trace, tick time.Durati
 			}
 			j.AddTrace(t)
 		case <-ticker.C:
-			for _, e := range j.Flush(monotonicNow()) {
+			// Never past the wall clock: a verdict read after the
+			// last drain waits for the next one.
+			for _, e := range j.Flush(min(j.clock(), monotonicNow())) {
 				emit(e)
 			}
 		case <-ctx.Done():
