@@ -3,6 +3,7 @@ package nft
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,5 +247,39 @@ func TestJoinUnmatchedFilter(t *testing.T) {
 	}
 	if s := j.Stats(); s.Matched != 1 || s.Unmatched != 1 || s.Hidden != 1 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// A verdict waits for the packet events, not for the wall clock: with a
+// Clock saying the decoder is behind, Run keeps the verdict queued, and a
+// packet event added late still joins it.
+func TestJoinRunWaitsForClock(t *testing.T) {
+	p := testPacket{id: 0x4247, sport: 40001, dport: 9999, payload: "late"}
+	frame, _, _ := p.frame(t)
+	var added atomic.Uint64 // the decoder has seen nothing yet
+	j := NewJoiner(JoinOptions{Window: time.Millisecond, Clock: added.Load})
+	now := monotonicNow()
+	traces := make(chan *Trace, 1)
+	traces <- trace(p, t, VerdictDrop, now)
+	var got []*events.Event
+	done := make(chan struct{})
+	go func() {
+		j.Run(context.Background(), traces, time.Millisecond, func(e *events.Event) { got = append(got, e) })
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond) // 50 windows of wall time
+	if s := j.Stats(); s.Matched+s.Unmatched != 0 {
+		t.Fatalf("verdict emitted before the packet events caught up: %+v", s)
+	}
+	j.AddPacket(skbEvent(frame, now-1000, testNetns, "skb:kfree_skb", true))
+	added.Store(monotonicNow())
+	deadline := time.Now().Add(time.Second)
+	for j.Stats().Matched == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(traces)
+	<-done
+	if len(got) != 1 || got[0].SkbTracking == nil {
+		t.Fatalf("Run emitted %v, want the verdict joined", got)
 	}
 }
