@@ -14,11 +14,20 @@ import (
 // ports within it.
 const DefaultJoinWindow = 50 * time.Millisecond
 
+// DefaultJoinLookback is JoinOptions.Lookback when 0.
+const DefaultJoinLookback = time.Second
+
 // JoinOptions configures a Joiner.
 type JoinOptions struct {
-	// Window is how far apart in time a verdict and the packet events it
+	// Window is how long after a verdict was read the packet events it
 	// may join can be, and how long a verdict waits for them.
 	Window time.Duration
+	// Lookback is how long before a verdict was read its packet's events
+	// can be. The kernel stamps no time on a trace: the read time is
+	// late by however long the listener waited for a CPU, which on a
+	// busy machine (or an emulated one) exceeds Window by far. The key
+	// (addresses, IPv4 id, ports) keeps a long lookback unambiguous.
+	Lookback time.Duration
 	// Unmatched decides whether a verdict no packet event matched is
 	// emitted (on its own, with what its trace carried); nil emits them
 	// all. Every packet is traced, so when filters (-f, -m) select the
@@ -49,7 +58,8 @@ type JoinStats struct {
 // were given on. A trace carries no skb address, so a verdict joins the
 // skb events (with packet and skb-tracking sections) of the same packet:
 // same addresses, protocol, IPv4 id or IPv6 flow label and ports, in the
-// same namespace, within the window around the time the verdict was read.
+// same namespace, from Lookback before the time the verdict was read to
+// Window after.
 //
 // The kernel gives no time for a verdict; the listener's read time is an
 // upper bound. A drop verdict is placed just before the packet's skb-drop
@@ -62,6 +72,7 @@ type JoinStats struct {
 type Joiner struct {
 	mu        sync.Mutex
 	window    uint64
+	lookback  uint64
 	clock     func() uint64
 	unmatched func(*events.Event) bool
 	netns     map[uint32]bool // nil: every namespace
@@ -88,11 +99,15 @@ func NewJoiner(opts JoinOptions) *Joiner {
 	if opts.Window <= 0 {
 		opts.Window = DefaultJoinWindow
 	}
+	if opts.Lookback <= 0 {
+		opts.Lookback = DefaultJoinLookback
+	}
 	if opts.Clock == nil {
 		opts.Clock = monotonicNow
 	}
 	j := &Joiner{
 		window:    uint64(opts.Window),
+		lookback:  uint64(opts.Lookback),
 		clock:     opts.Clock,
 		unmatched: opts.Unmatched,
 		packets:   map[packetKey][]*events.Event{},
@@ -153,8 +168,8 @@ func (j *Joiner) Flush(now uint64) []*events.Event {
 		n++
 	}
 	j.pending = j.pending[n:]
-	if now > 2*j.window {
-		j.prune(now - 2*j.window)
+	if keep := j.window + j.lookback; now > keep {
+		j.prune(now - keep)
 	}
 	return out
 }
@@ -273,7 +288,7 @@ func (j *Joiner) resolve(p pending) *events.Event {
 // place picks the packet event a verdict is placed by, and its time.
 func (j *Joiner) place(p pending) (*events.Event, uint64) {
 	t := p.t
-	lo, hi := t.Received-min(t.Received, j.window), t.Received+j.window
+	lo, hi := t.Received-min(t.Received, j.lookback), t.Received+j.window
 	var cands []*events.Event
 	var end *events.Event // the packet's drop, if seen
 	for _, e := range j.packets[p.key] {

@@ -122,7 +122,7 @@ func TestJoinRefuses(t *testing.T) {
 	other.id = 0x4245
 	frame, _, _ := p.frame(t)
 	otherFrame, _, _ := other.frame(t)
-	j := NewJoiner(JoinOptions{Window: 10 * time.Millisecond})
+	j := NewJoiner(JoinOptions{Window: 10 * time.Millisecond, Lookback: 10 * time.Millisecond})
 	j.AddPacket(skbEvent(otherFrame, testBase, testNetns, "skb:kfree_skb", true))                                // another IP id
 	j.AddPacket(skbEvent(frame, testBase, testNetns+1, "skb:kfree_skb", true))                                   // another namespace
 	j.AddPacket(skbEvent(frame, testBase-20*ms, testNetns, "skb:kfree_skb", true))                               // too early
@@ -179,14 +179,29 @@ func TestJoinNamespaces(t *testing.T) {
 	}
 }
 
-func TestJoinPrunes(t *testing.T) {
+// A verdict read long after its packet went by (a listener kept off the
+// CPU) still joins it, within the lookback.
+func TestJoinLateRead(t *testing.T) {
+	p := testPacket{id: 0x4248, sport: 40002, dport: 9999, payload: "slow"}
+	frame, _, _ := p.frame(t)
 	j := NewJoiner(JoinOptions{Window: 10 * time.Millisecond})
+	j.AddPacket(skbEvent(frame, testBase, testNetns, "skb:kfree_skb", true))
+	j.AddTrace(trace(p, t, VerdictDrop, testBase+700*ms))
+	out := j.FlushAll()
+	if len(out) != 1 || out[0].SkbTracking == nil || out[0].Common.Timestamp != testBase-1 {
+		t.Fatalf("late verdict not placed before its drop: %+v", out)
+	}
+}
+
+func TestJoinPrunes(t *testing.T) {
+	j := NewJoiner(JoinOptions{Window: 10 * time.Millisecond, Lookback: 10 * time.Millisecond})
 	for i := range 100 {
 		f, _, _ := testPacket{id: uint16(i), sport: 1, dport: 2}.frame(t)
 		j.AddPacket(skbEvent(f, testBase+uint64(i)*ms, testNetns, "tp", false))
 	}
 	j.Flush(testBase + 50*ms)
-	// Events older than two windows (< 30 ms) are gone, the others kept.
+	// Events older than window + lookback (< 30 ms) are gone, the
+	// others kept.
 	if n := len(j.packets); n != 70 {
 		t.Fatalf("%d packets indexed after pruning, want 70", n)
 	}
