@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The built-in demo: two network namespaces over a veth pair, an nft rule
 # dropping UDP port 9999, some traffic, a collection with tracking, then
-# the dropped packet's series with its drop reason. Cleans up after itself.
+# the dropped packet's series with the nft rule that dropped it and the
+# drop reason. Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 retis=$PWD/bin/retis
@@ -39,9 +40,10 @@ NFT
 
 traffic="ip netns exec $a ping -q -c 2 -i 0.2 10.200.0.2 >/dev/null; ip netns exec $a bash -c 'echo hello >/dev/udp/10.200.0.2/9999'; sleep 0.2"
 
-say "retis collect (packets to or from 10.200.0.2, followed by skb tracking)"
+say "retis collect (packets to or from 10.200.0.2, followed by skb tracking; nft verdicts in $b)"
 export NOPAGER=1
-"$retis" collect -c skb,skb-drop,skb-tracking,dev,ns \
+"$retis" collect -c skb,skb-drop,skb-tracking,dev,ns,nft \
+  --allow-system-changes --nft-netns "$b" --nft-verdicts drop \
   -p tp:net:netif_receive_skb -p tp:net:net_dev_start_xmit \
   -f 'host 10.200.0.2' -o "$work/retis.data" --cmd "$traffic"
 
@@ -52,6 +54,10 @@ say "retis sort -f 'udp port 9999': the dropped packet's series"
 "$retis" sort -f 'udp port 9999' "$work/retis.data" | tee "$work/drop.txt"
 if ! grep -q 'drop (reason NETFILTER_DROP)' "$work/drop.txt"; then
   echo "demo: the UDP packet to port 9999 was not seen dropped" >&2
+  exit 1
+fi
+if ! grep -q 'table retis_demo ([0-9]*) chain input ([0-9]*) handle [0-9]* drop' "$work/drop.txt"; then
+  echo "demo: the nft rule that dropped the packet is not in its series" >&2
   exit 1
 fi
 
