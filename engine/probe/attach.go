@@ -163,7 +163,7 @@ func (a *Attacher) Attach(targets []*Target) []Result {
 // argsInRegisters reports whether the arguments the programs read are
 // passed in registers, where kprobes can read them.
 func argsInRegisters(t *Target) error {
-	for _, i := range []int{t.Args.Skb, t.Args.DropReason, t.Args.Dev, t.Args.Net} {
+	for _, i := range t.Args.positions() {
 		if i >= 6 {
 			return fmt.Errorf("argument %d is passed on the stack, out of a kprobe's reach", i)
 		}

@@ -20,6 +20,8 @@ type Symbols struct {
 	names []string
 	// base name (without .constprop.0 and friends) to symbol names
 	byBase map[string][]string
+	// module of the symbols that are in one
+	modules map[string]string
 	// coreEnd is the highest address of the kernel image's own symbols:
 	// past it are modules and BPF programs, which come and go.
 	coreEnd uint64
@@ -32,7 +34,7 @@ func ParseKallsyms(r io.Reader) (*Symbols, error) {
 		name string
 	}
 	var syms []sym
-	s := &Symbols{byBase: map[string][]string{}}
+	s := &Symbols{byBase: map[string][]string{}, modules: map[string]string{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
@@ -59,6 +61,9 @@ func ParseKallsyms(r io.Reader) (*Symbols, error) {
 		if len(f) == 3 && addr > s.coreEnd {
 			s.coreEnd = addr
 		}
+		if len(f) > 3 {
+			s.modules[name] = strings.Trim(string(f[3]), "[]")
+		}
 		base, _, _ := strings.Cut(name, ".")
 		s.byBase[base] = append(s.byBase[base], name)
 	}
@@ -74,7 +79,11 @@ func ParseKallsyms(r io.Reader) (*Symbols, error) {
 	return s, nil
 }
 
-var hostSymbols = sync.OnceValues(ReadHostSymbols)
+// hostSymbols caches the running kernel's symbols.
+var hostSymbols struct {
+	mu   sync.Mutex
+	syms *Symbols
+}
 
 // ReadHostSymbols reads the running kernel's symbols now (HostSymbols
 // caches its first read).
@@ -94,8 +103,26 @@ func ReadHostSymbols() (*Symbols, error) {
 	return s, nil
 }
 
-// HostSymbols returns the running kernel's symbols, read once.
-func HostSymbols() (*Symbols, error) { return hostSymbols() }
+// HostSymbols returns the running kernel's symbols, read once (or again
+// by a lookup that missed a module's function).
+func HostSymbols() (*Symbols, error) {
+	hostSymbols.mu.Lock()
+	defer hostSymbols.mu.Unlock()
+	if hostSymbols.syms != nil {
+		return hostSymbols.syms, nil
+	}
+	return refreshHostSymbols()
+}
+
+// refreshHostSymbols reads the symbols again; hostSymbols.mu is held.
+func refreshHostSymbols() (*Symbols, error) {
+	s, err := ReadHostSymbols()
+	if err != nil {
+		return nil, err
+	}
+	hostSymbols.syms = s
+	return s, nil
+}
 
 // Has reports whether a text symbol of that exact name exists.
 func (s *Symbols) Has(name string) bool {
@@ -123,6 +150,10 @@ func (s *Symbols) Symbol(name string) (sym string, ok bool) {
 	}
 	return "", false
 }
+
+// Module returns the module a symbol is in, "" for the kernel image's
+// own symbols.
+func (s *Symbols) Module(sym string) string { return s.modules[sym] }
 
 // Dynamic reports whether addr is past the kernel image, in a module or a
 // BPF program: symbols there may have appeared since the table was read.

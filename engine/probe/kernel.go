@@ -52,6 +52,12 @@ func (hostKernel) Tracepoints() ([]string, error) { return hostTracepoints() }
 func (hostKernel) Symbols() (*Symbols, error)     { return HostSymbols() }
 func (hostKernel) Types() (*btf.Spec, error)      { return btf.LoadKernelSpec() }
 
+func (hostKernel) refreshSymbols() (*Symbols, error) {
+	hostSymbols.mu.Lock()
+	defer hostSymbols.mu.Unlock()
+	return refreshHostSymbols()
+}
+
 func (hostKernel) ModuleTypes(module string) (*btf.Spec, error) {
 	return btf.LoadKernelModuleSpec(module)
 }

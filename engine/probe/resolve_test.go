@@ -13,15 +13,19 @@ import (
 // snapshot is a made-up kernel: a few tracepoints and functions with the
 // shapes that matter (skb first or later, drop reason, none at all).
 type snapshot struct {
-	events []string
-	syms   string
-	types  *btf.Spec
+	events  []string
+	syms    string
+	types   *btf.Spec
+	modules map[string]*btf.Spec
 }
 
 func (s snapshot) Tracepoints() ([]string, error) { return s.events, nil }
 func (s snapshot) Symbols() (*Symbols, error)     { return ParseKallsyms(strings.NewReader(s.syms)) }
 func (s snapshot) Types() (*btf.Spec, error)      { return s.types, nil }
 func (s snapshot) ModuleTypes(m string) (*btf.Spec, error) {
+	if spec, ok := s.modules[m]; ok {
+		return spec, nil
+	}
 	return nil, fmt.Errorf("module %s: %w", m, os.ErrNotExist)
 }
 
@@ -92,15 +96,15 @@ func TestResolve(t *testing.T) {
 		want string
 		args []Args
 	}{
-		{"tp:skb:kfree_skb", "tp:skb:kfree_skb", []Args{{Count: 4, Skb: 0, DropReason: 2, Dev: -1, Net: -1}}},
-		{"net:net_dev_start_xmit", "tp:net:net_dev_start_xmit", []Args{{Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1}}},
+		{"tp:skb:kfree_skb", "tp:skb:kfree_skb", []Args{{Count: 4, Skb: 0, DropReason: 2, Dev: -1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1}}},
+		{"net:net_dev_start_xmit", "tp:net:net_dev_start_xmit", []Args{{Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1}}},
 		{"tp:net:*", "tp:net:net_dev_start_xmit tp:net:netif_receive_skb", nil},
 		{"tp:*skb*", "tp:net:netif_receive_skb tp:skb:kfree_skb", nil},
-		{"ip_rcv", "kprobe:ip_rcv", []Args{{Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1}}},
+		{"ip_rcv", "kprobe:ip_rcv", []Args{{Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1}}},
 		{"kr:tcp_v4_rcv", "kretprobe:tcp_v4_rcv", nil},
 		// tcp_v4_connect has no skb, tcp_v4_inlined is not in kallsyms.
 		{"kprobe:tcp_v4_*", "kprobe:tcp_v4_rcv", nil},
-		{"late_skb", "kprobe:late_skb", []Args{{Count: 7, Skb: 6, DropReason: -1, Dev: -1, Net: -1}}},
+		{"late_skb", "kprobe:late_skb", []Args{{Count: 7, Skb: 6, DropReason: -1, Dev: -1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1}}},
 	} {
 		s, err := Parse(tc.spec)
 		if err != nil {
@@ -185,9 +189,9 @@ func TestResolveHost(t *testing.T) {
 	// skb:kfree_skb gained rx_sk in 6.10: only its first three
 	// arguments are fixed.
 	for spec, want := range map[string]Args{
-		"tp:net:netif_receive_skb":  {Count: 1, Skb: 0, DropReason: -1, Dev: -1, Net: -1},
-		"tp:net:net_dev_start_xmit": {Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1},
-		"tp:skb:kfree_skb":          {Count: 3, Skb: 0, DropReason: 2, Dev: -1, Net: -1},
+		"tp:net:netif_receive_skb":  {Count: 1, Skb: 0, DropReason: -1, Dev: -1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1},
+		"tp:net:net_dev_start_xmit": {Count: 2, Skb: 0, DropReason: -1, Dev: 1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1},
+		"tp:skb:kfree_skb":          {Count: 3, Skb: 0, DropReason: 2, Dev: -1, Net: -1, NftPktinfo: -1, NftTraceinfo: -1},
 	} {
 		s, _ := Parse(spec)
 		ts, err := Resolve(k, s)
@@ -230,7 +234,7 @@ func TestResolveHostFunctions(t *testing.T) {
 	}
 	var tcp []string
 	for _, tg := range all {
-		if tg.Args.Skb < 0 || tg.Symbol == "" {
+		if !tg.Args.HasSkb() || tg.Symbol == "" {
 			t.Errorf("%s: args %+v symbol %q", tg, tg.Args, tg.Symbol)
 		}
 		if strings.HasPrefix(tg.Name, "tcp_v4_") {
@@ -250,5 +254,101 @@ func TestResolveHostFunctions(t *testing.T) {
 	}
 	if ip[0].Args.Skb != 0 || ip[0].Args.Dev != 1 {
 		t.Errorf("ip_rcv args %+v", ip[0].Args)
+	}
+}
+
+// nfTablesSnapshot is a kernel whose nf_tables is a module, with
+// __nft_trace_packet shaped as on Linux 6.1 (the trace state carries the
+// packet) or 6.3 and later (the packet is an argument).
+func nfTablesSnapshot(t *testing.T, pktInInfo bool) snapshot {
+	t.Helper()
+	k := newSnapshot(t)
+	ptr := func(t btf.Type) btf.Type { return &btf.Pointer{Target: t} }
+	param := func(n string, t btf.Type) btf.FuncParam { return btf.FuncParam{Name: n, Type: t} }
+	skb := &btf.Struct{Name: "sk_buff", Size: 232}
+	pkt := &btf.Struct{Name: "nft_pktinfo", Size: 8, Members: []btf.Member{{Name: "skb", Type: ptr(skb)}}}
+	info := &btf.Struct{Name: "nft_traceinfo", Size: 8, Members: []btf.Member{{Name: "basechain", Type: ptr(&btf.Void{})}}}
+	chain := &btf.Struct{Name: "nft_chain", Size: 8}
+	verdict := &btf.Struct{Name: "nft_verdict", Size: 8}
+	rule := &btf.Struct{Name: "nft_rule_dp", Size: 8}
+	typ := &btf.Enum{Name: "nft_trace_types", Size: 4}
+	void := &btf.Void{}
+	var params []btf.FuncParam
+	if pktInInfo {
+		info.Members = append(info.Members, btf.Member{Name: "pkt", Type: ptr(&btf.Const{Type: pkt}), Offset: 64})
+		info.Size = 16
+		params = []btf.FuncParam{param("info", ptr(info)), param("chain", ptr(&btf.Const{Type: chain})), param("type", typ)}
+	} else {
+		params = []btf.FuncParam{
+			param("pkt", ptr(&btf.Const{Type: pkt})), param("verdict", ptr(&btf.Const{Type: verdict})),
+			param("rule", ptr(&btf.Const{Type: rule})), param("info", ptr(info)), param("type", typ),
+		}
+	}
+	types := []btf.Type{
+		&btf.Func{Name: "__nft_trace_packet", Type: &btf.FuncProto{Return: void, Params: params}, Linkage: btf.StaticFunc},
+		// Only the trace state, without the packet on 6.3 and later.
+		&btf.Func{Name: "nft_trace_state", Type: &btf.FuncProto{Return: void, Params: []btf.FuncParam{param("info", ptr(info))}}, Linkage: btf.StaticFunc},
+	}
+	b, err := btf.NewBuilder(types, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := b.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.syms += "ffffffffc0000100 t __nft_trace_packet\t[nf_tables]\n" +
+		"ffffffffc0000200 t nft_trace_state\t[nf_tables]\n" +
+		"ffffffffc1000000 t ovs_dp_upcall\t[openvswitch]\n"
+	k.modules = map[string]*btf.Spec{"nf_tables": spec}
+	return k
+}
+
+// A function of a module resolves through the module's BTF; nf_tables'
+// functions without an skb argument reach it through their packet state.
+func TestResolveModuleFunction(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		pktInInfo bool
+		want      Args
+	}{
+		{"6.1", true, Args{Count: 3, Skb: -1, DropReason: -1, Dev: -1, Net: -1, NftPktinfo: -1, NftTraceinfo: 0, TraceinfoPkt: true}},
+		{"6.12", false, Args{Count: 5, Skb: -1, DropReason: -1, Dev: -1, Net: -1, NftPktinfo: 0, NftTraceinfo: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := nfTablesSnapshot(t, tc.pktInInfo)
+			s, _ := Parse("kprobe:__nft_trace_packet")
+			ts, err := Resolve(k, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := ts[0]
+			if tg.Module != "nf_tables" || tg.Symbol != "__nft_trace_packet" || tg.Func != "__nft_trace_packet" {
+				t.Errorf("target %+v", tg)
+			}
+			if tg.Args != tc.want || !tg.Args.HasSkb() {
+				t.Errorf("args %+v, want %+v", tg.Args, tc.want)
+			}
+			s, _ = Parse("kprobe:nft_trace_state")
+			_, err = Resolve(k, s)
+			if tc.pktInInfo && err != nil {
+				t.Errorf("nft_trace_state, whose trace state has the packet: %v", err)
+			}
+			if !tc.pktInInfo && !errors.Is(err, ErrNoSkb) {
+				t.Errorf("nft_trace_state without a packet: %v, want ErrNoSkb", err)
+			}
+		})
+	}
+	k := nfTablesSnapshot(t, false)
+	syms, _ := k.Symbols()
+	if m := syms.Module("__nft_trace_packet"); m != "nf_tables" {
+		t.Errorf("module of __nft_trace_packet: %q", m)
+	}
+	if m := syms.Module("ip_rcv"); m != "" {
+		t.Errorf("module of ip_rcv: %q", m)
+	}
+	s, _ := Parse("kprobe:ovs_dp_upcall")
+	if _, err := Resolve(k, s); err == nil || !strings.Contains(err.Error(), "module openvswitch") {
+		t.Errorf("function of a module without BTF: %v", err)
 	}
 }
