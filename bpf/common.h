@@ -40,6 +40,7 @@ enum collector_bit {
 	COLLECTOR_DEV		= 1 << 3,
 	COLLECTOR_NS		= 1 << 4,
 	COLLECTOR_CT		= 1 << 5,
+	COLLECTOR_NFT		= 1 << 6,
 };
 
 /* Per-probe flags. */
@@ -66,9 +67,17 @@ struct probe_config {
 	s8 drop_reason;
 	s8 dev;
 	s8 net;
+	/* nf_tables' packet and trace state, through which a target without
+	 * an skb argument reaches its packet.
+	 */
+	s8 nft_pkt;
+	s8 nft_info;
 	u8 flags;
 	u8 type;
-	u16 pad;
+	/* Collectors that installed the probe for their own data
+	 * (collector_bit): only there do they read the target's arguments.
+	 */
+	u32 owners;
 };
 
 /* Section owners: Retis's event factory ids, so a section means the same
@@ -78,6 +87,7 @@ enum section_owner {
 	OWNER_SKB_TRACKING	= 4,
 	OWNER_SKB_DROP		= 5,
 	OWNER_SKB		= 6,
+	OWNER_NFT		= 8,
 	OWNER_CT		= 9,
 	OWNER_DEV		= 10,
 	OWNER_NS		= 11,
@@ -105,7 +115,12 @@ struct section_hdr {
 };
 
 /* The largest record: header plus every section at its largest. */
-#define EVENT_MAX	1024
+#define EVENT_MAX	2048
+
+/* Arguments of the target kept for collectors that read their own (the
+ * ones passed in registers on x86-64).
+ */
+#define PROBE_ARGS	6
 
 /* What one hook invocation knows, filled by the probe front-end. */
 struct probe_ctx {
@@ -115,12 +130,29 @@ struct probe_ctx {
 	struct net *net;
 	u64 timestamp;
 	s64 drop_reason;
+	u64 args[PROBE_ARGS];
 	u32 probe_id;
 	u8 type;
 	u8 flags;
 	u8 has_reason;
 	u8 pad;
 };
+
+/* The target's argument i, 0 past the ones kept. A switch, so that the
+ * stack slot read is a constant offset whatever i is.
+ */
+static __always_inline u64 probe_arg(const struct probe_ctx *p, s32 i)
+{
+	switch (i) {
+	case 0: return p->args[0];
+	case 1: return p->args[1];
+	case 2: return p->args[2];
+	case 3: return p->args[3];
+	case 4: return p->args[4];
+	case 5: return p->args[5];
+	}
+	return 0;
+}
 
 /* Load-time switches, rewritten by engine/collect before loading so the
  * verifier prunes the code of collectors that are off.

@@ -15,6 +15,7 @@
 #include "dev.h"
 #include "ns.h"
 #include "ct.h"
+#include "nft.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -99,19 +100,18 @@ static __always_inline void fill_header(struct event_buf *buf,
  */
 static __always_inline int probe_core(struct probe_ctx *ctx)
 {
+	struct nft_state nft = {};
 	struct probe_config *cfg;
 	struct event_buf *buf;
 	bool matched = false;
+	bool nft_on = false;
 
 	cfg = bpf_map_lookup_elem(&probe_configs, &ctx->probe_id);
 	if (!cfg)
 		return 0;
 	ctx->flags = cfg->flags;
 
-	/* No skb, no packet to follow; such probes exist only for
-	 * collectors reading their own arguments, none of which is built
-	 * in yet.
-	 */
+	/* No skb, no packet to follow. */
 	if (!ctx->skb)
 		return 0;
 
@@ -124,12 +124,25 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 	if (ctx->flags & PROBE_F_NO_EVENT)
 		goto end;
 
+	/* The nft collector's own probe reports only the verdicts asked
+	 * for: the others make no event at all.
+	 */
+	if ((collectors & COLLECTOR_NFT) && (cfg->owners & COLLECTOR_NFT)) {
+		if (!nft_prepare(&nft, ctx))
+			goto end;
+		nft_on = true;
+	}
+
 	buf = event_get();
 	if (!buf) {
 		count_lost(ctx->probe_id);
 		goto end;
 	}
 	fill_header(buf, ctx);
+
+	/* First, so that it always fits. */
+	if (nft_on)
+		collect_nft(buf, &nft);
 
 	if (collectors & COLLECTOR_SKB_TRACKING)
 		collect_skb_tracking(buf, ctx->skb);

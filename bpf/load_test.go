@@ -61,7 +61,7 @@ func TestProgramsLoad(t *testing.T) {
 			set("nargs", uint32(tc.args[0]))
 			set("arg_skb", tc.args[1])
 			set("arg_drop_reason", tc.args[2])
-			set("collectors", uint32(0x3f))
+			set("collectors", uint32(0x7f))
 			set("skb_sections", uint32(0x3e))
 			switch tc.prog {
 			case "probe_bench":

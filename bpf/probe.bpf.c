@@ -26,6 +26,9 @@ const volatile s32 arg_skb = -1;
 const volatile s32 arg_drop_reason = -1;
 const volatile s32 arg_dev = -1;
 const volatile s32 arg_net = -1;
+/* nf_tables' packet and trace state, for targets without an skb. */
+const volatile s32 arg_nft_pkt = -1;
+const volatile s32 arg_nft_info = -1;
 
 /* Load a context slot at a fixed offset. Written in asm so clang cannot
  * merge the cases of a switch into one load at a computed offset, which
@@ -71,7 +74,14 @@ static __always_inline int from_args(u64 *ctx, u8 type)
 	p.orig_ctx = ctx;
 	p.probe_id = probe_id;
 	p.type = type;
-	p.skb = (struct sk_buff *)ctx_arg(ctx, arg_skb);
+#pragma unroll
+	for (int i = 0; i < PROBE_ARGS; i++)
+		p.args[i] = ctx_arg(ctx, i);
+	if (arg_skb >= 0)
+		p.skb = (struct sk_buff *)ctx_arg(ctx, arg_skb);
+	else if (arg_nft_pkt >= 0 || arg_nft_info >= 0)
+		p.skb = nft_skb(ctx_arg(ctx, arg_nft_pkt),
+				ctx_arg(ctx, arg_nft_info));
 	p.dev = (struct net_device *)ctx_arg(ctx, arg_dev);
 	p.net = (struct net *)ctx_arg(ctx, arg_net);
 	if (arg_drop_reason >= 0) {
@@ -135,8 +145,14 @@ static __always_inline bool from_regs(struct probe_ctx *p, struct pt_regs *regs)
 	cfg = bpf_map_lookup_elem(&probe_configs, &p->probe_id);
 	if (!cfg)
 		return false;
+#pragma unroll
+	for (int i = 0; i < PROBE_ARGS; i++)
+		p->args[i] = regs_arg(regs, i);
 	if (cfg->skb >= 0)
 		p->skb = (struct sk_buff *)regs_arg(regs, cfg->skb);
+	else if (cfg->nft_pkt >= 0 || cfg->nft_info >= 0)
+		p->skb = nft_skb(regs_arg(regs, cfg->nft_pkt),
+				 regs_arg(regs, cfg->nft_info));
 	if (cfg->dev >= 0)
 		p->dev = (struct net_device *)regs_arg(regs, cfg->dev);
 	if (cfg->net >= 0)
@@ -256,6 +272,7 @@ const struct dev_event *unused_dev __attribute__((unused));
 const struct ns_event *unused_ns __attribute__((unused));
 const struct ct_meta_event *unused_ct_meta __attribute__((unused));
 const struct ct_conn_event *unused_ct_conn __attribute__((unused));
+const struct nft_event *unused_nft __attribute__((unused));
 const enum collector_bit *unused_collector_bit __attribute__((unused));
 const enum probe_flag *unused_probe_flag __attribute__((unused));
 const enum section_owner *unused_section_owner __attribute__((unused));

@@ -22,6 +22,7 @@ const (
 	ProbeCollectorBitCOLLECTOR_DEV          ProbeCollectorBit = 8
 	ProbeCollectorBitCOLLECTOR_NS           ProbeCollectorBit = 16
 	ProbeCollectorBitCOLLECTOR_CT           ProbeCollectorBit = 32
+	ProbeCollectorBitCOLLECTOR_NFT          ProbeCollectorBit = 64
 )
 
 type ProbeCtConnEvent struct {
@@ -84,6 +85,19 @@ type ProbeEventHdr struct {
 	Comm      [16]int8
 }
 
+type ProbeNftEvent struct {
+	_                structs.HostLayout
+	TableHandle      int64
+	ChainHandle      int64
+	RuleHandle       int64
+	Verdict          uint32
+	Policy           uint8
+	Pad              [3]uint8
+	TableName        [128]int8
+	ChainName        [128]int8
+	VerdictChainName [128]int8
+}
+
 type ProbeNsEvent struct {
 	_      structs.HostLayout
 	Cookie uint64
@@ -97,9 +111,11 @@ type ProbeProbeConfig struct {
 	DropReason int8
 	Dev        int8
 	Net        int8
+	NftPkt     int8
+	NftInfo    int8
 	Flags      uint8
 	Type       uint8
-	Pad        uint16
+	Owners     uint32
 }
 
 type ProbeProbeFlag uint32
@@ -134,6 +150,7 @@ const (
 	ProbeSectionOwnerOWNER_SKB_TRACKING ProbeSectionOwner = 4
 	ProbeSectionOwnerOWNER_SKB_DROP     ProbeSectionOwner = 5
 	ProbeSectionOwnerOWNER_SKB          ProbeSectionOwner = 6
+	ProbeSectionOwnerOWNER_NFT          ProbeSectionOwner = 8
 	ProbeSectionOwnerOWNER_CT           ProbeSectionOwner = 9
 	ProbeSectionOwnerOWNER_DEV          ProbeSectionOwner = 10
 	ProbeSectionOwnerOWNER_NS           ProbeSectionOwner = 11
@@ -237,9 +254,17 @@ const (
 	ProbeVarArgDev               = "arg_dev"
 	ProbeVarArgDropReason        = "arg_drop_reason"
 	ProbeVarArgNet               = "arg_net"
+	ProbeVarArgNftInfo           = "arg_nft_info"
+	ProbeVarArgNftPkt            = "arg_nft_pkt"
 	ProbeVarArgSkb               = "arg_skb"
 	ProbeVarCollectors           = "collectors"
 	ProbeVarNargs                = "nargs"
+	ProbeVarNftArgChain          = "nft_arg_chain"
+	ProbeVarNftArgInfo           = "nft_arg_info"
+	ProbeVarNftArgRule           = "nft_arg_rule"
+	ProbeVarNftArgType           = "nft_arg_type"
+	ProbeVarNftArgVerdict        = "nft_arg_verdict"
+	ProbeVarNftVerdicts          = "nft_verdicts"
 	ProbeVarNoTask               = "no_task"
 	ProbeVarProbeId              = "probe_id"
 	ProbeVarSkbSections          = "skb_sections"
@@ -249,6 +274,7 @@ const (
 	ProbeVarUnusedCtSection      = "unused_ct_section"
 	ProbeVarUnusedDev            = "unused_dev"
 	ProbeVarUnusedEventHdr       = "unused_event_hdr"
+	ProbeVarUnusedNft            = "unused_nft"
 	ProbeVarUnusedNs             = "unused_ns"
 	ProbeVarUnusedProbeFlag      = "unused_probe_flag"
 	ProbeVarUnusedProbeType      = "unused_probe_type"
@@ -340,9 +366,17 @@ type ProbeVariableSpecs struct {
 	ArgDev             *ebpf.VariableSpec `ebpf:"arg_dev"`
 	ArgDropReason      *ebpf.VariableSpec `ebpf:"arg_drop_reason"`
 	ArgNet             *ebpf.VariableSpec `ebpf:"arg_net"`
+	ArgNftInfo         *ebpf.VariableSpec `ebpf:"arg_nft_info"`
+	ArgNftPkt          *ebpf.VariableSpec `ebpf:"arg_nft_pkt"`
 	ArgSkb             *ebpf.VariableSpec `ebpf:"arg_skb"`
 	Collectors         *ebpf.VariableSpec `ebpf:"collectors"`
 	Nargs              *ebpf.VariableSpec `ebpf:"nargs"`
+	NftArgChain        *ebpf.VariableSpec `ebpf:"nft_arg_chain"`
+	NftArgInfo         *ebpf.VariableSpec `ebpf:"nft_arg_info"`
+	NftArgRule         *ebpf.VariableSpec `ebpf:"nft_arg_rule"`
+	NftArgType         *ebpf.VariableSpec `ebpf:"nft_arg_type"`
+	NftArgVerdict      *ebpf.VariableSpec `ebpf:"nft_arg_verdict"`
+	NftVerdicts        *ebpf.VariableSpec `ebpf:"nft_verdicts"`
 	NoTask             *ebpf.VariableSpec `ebpf:"no_task"`
 	ProbeId            *ebpf.VariableSpec `ebpf:"probe_id"`
 	SkbSections        *ebpf.VariableSpec `ebpf:"skb_sections"`
@@ -352,6 +386,7 @@ type ProbeVariableSpecs struct {
 	UnusedCtSection    *ebpf.VariableSpec `ebpf:"unused_ct_section"`
 	UnusedDev          *ebpf.VariableSpec `ebpf:"unused_dev"`
 	UnusedEventHdr     *ebpf.VariableSpec `ebpf:"unused_event_hdr"`
+	UnusedNft          *ebpf.VariableSpec `ebpf:"unused_nft"`
 	UnusedNs           *ebpf.VariableSpec `ebpf:"unused_ns"`
 	UnusedProbeFlag    *ebpf.VariableSpec `ebpf:"unused_probe_flag"`
 	UnusedProbeType    *ebpf.VariableSpec `ebpf:"unused_probe_type"`
@@ -419,9 +454,17 @@ type ProbeVariables struct {
 	ArgDev             *ebpf.Variable `ebpf:"arg_dev"`
 	ArgDropReason      *ebpf.Variable `ebpf:"arg_drop_reason"`
 	ArgNet             *ebpf.Variable `ebpf:"arg_net"`
+	ArgNftInfo         *ebpf.Variable `ebpf:"arg_nft_info"`
+	ArgNftPkt          *ebpf.Variable `ebpf:"arg_nft_pkt"`
 	ArgSkb             *ebpf.Variable `ebpf:"arg_skb"`
 	Collectors         *ebpf.Variable `ebpf:"collectors"`
 	Nargs              *ebpf.Variable `ebpf:"nargs"`
+	NftArgChain        *ebpf.Variable `ebpf:"nft_arg_chain"`
+	NftArgInfo         *ebpf.Variable `ebpf:"nft_arg_info"`
+	NftArgRule         *ebpf.Variable `ebpf:"nft_arg_rule"`
+	NftArgType         *ebpf.Variable `ebpf:"nft_arg_type"`
+	NftArgVerdict      *ebpf.Variable `ebpf:"nft_arg_verdict"`
+	NftVerdicts        *ebpf.Variable `ebpf:"nft_verdicts"`
 	NoTask             *ebpf.Variable `ebpf:"no_task"`
 	ProbeId            *ebpf.Variable `ebpf:"probe_id"`
 	SkbSections        *ebpf.Variable `ebpf:"skb_sections"`
@@ -431,6 +474,7 @@ type ProbeVariables struct {
 	UnusedCtSection    *ebpf.Variable `ebpf:"unused_ct_section"`
 	UnusedDev          *ebpf.Variable `ebpf:"unused_dev"`
 	UnusedEventHdr     *ebpf.Variable `ebpf:"unused_event_hdr"`
+	UnusedNft          *ebpf.Variable `ebpf:"unused_nft"`
 	UnusedNs           *ebpf.Variable `ebpf:"unused_ns"`
 	UnusedProbeFlag    *ebpf.Variable `ebpf:"unused_probe_flag"`
 	UnusedProbeType    *ebpf.Variable `ebpf:"unused_probe_type"`
