@@ -3,14 +3,14 @@ package nft
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/retis-go/retis/engine/probe"
 )
 
 // Source is where nft verdicts come from.
@@ -65,50 +65,19 @@ var haveNftTrace = sync.OnceValue(func() error {
 // traceFunc is the kernel function the kprobe source probes.
 const traceFunc = "__nft_trace_packet"
 
-// haveKprobeSource tells whether the kprobe source can run here.
+// haveKprobeSource tells whether the kprobe source can run here: a way to
+// probe functions, and the trace function in the kernel's BTF with a known
+// shape.
 var haveKprobeSource = sync.OnceValue(func() error {
-	if !kprobesAvailable() {
-		return fmt.Errorf("%w: kprobes unavailable in this kernel (CONFIG_KPROBES unset)", ebpf.ErrNotSupported)
-	}
-	if err := haveKernelFunc(traceFunc); err != nil {
+	// Where nf_tables is a module, its function exists once it is loaded:
+	// asking nfnetlink for nf_tables loads it.
+	_ = HaveNftTrace()
+	if err := haveFunctionProbes(); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: no BPF program for %s in this build yet", ebpf.ErrNotSupported, traceFunc)
+	_, err := findTraceArgs(probe.HostKernel())
+	return err
 })
-
-// kprobesAvailable looks for the kprobe PMU or the legacy tracefs
-// interface, the two ways a kprobe can be created.
-func kprobesAvailable() bool {
-	for _, p := range []string{
-		"/sys/bus/event_source/devices/kprobe/type",
-		"/sys/kernel/tracing/kprobe_events",
-		"/sys/kernel/debug/tracing/kprobe_events",
-	} {
-		if _, err := os.Stat(p); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// haveKernelFunc looks for a function in the BTF of vmlinux, then of the
-// nf_tables module.
-func haveKernelFunc(name string) error {
-	var fn *btf.Func
-	spec, err := btf.LoadKernelSpec()
-	if err != nil {
-		return fmt.Errorf("kernel BTF: %w", err)
-	}
-	if err := spec.TypeByName(name, &fn); err == nil {
-		return nil
-	}
-	if mod, err := btf.LoadKernelModuleSpec("nf_tables"); err == nil {
-		if err := mod.TypeByName(name, &fn); err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: kernel has no %s (nf_tables not built in nor loaded?)", ebpf.ErrNotSupported, name)
-}
 
 // SourceStatus tells whether a source can be used, and why not.
 type SourceStatus struct {
