@@ -69,7 +69,7 @@ func (s *selection) names() []string {
 	for _, c := range s.cols {
 		out = append(out, c.Name())
 	}
-	if s.nft != nil {
+	if s.nft != nil && s.nft.kprobe == nil {
 		out = append(out, NftName)
 	}
 	return out
@@ -106,12 +106,15 @@ func selectCollectors(cfg *Config, k probe.Kernel, log *slog.Logger) (*selection
 				skipped = append(skipped, Skipped{name, errNeedsSystemChanges})
 				continue
 			}
-			if plan, err = planNft(cfg, log); err != nil {
+			if plan, err = planNft(cfg, k, log); err != nil {
 				if auto {
 					skipped = append(skipped, Skipped{name, err})
 					continue
 				}
 				return nil, fmt.Errorf("collector %s cannot run: %w", name, err)
+			}
+			if plan.kprobe != nil {
+				out = append(out, plan.kprobe)
 			}
 			continue
 		}

@@ -88,8 +88,11 @@ func newObjects(ring int, consts map[string]any, patches []func(*ebpf.ProgramSpe
 			DropReason: int8(e.target.Args.DropReason),
 			Dev:        int8(e.target.Args.Dev),
 			Net:        int8(e.target.Args.Net),
+			NftPkt:     int8(e.target.Args.NftPktinfo),
+			NftInfo:    int8(nftInfo(e.target.Args)),
 			Flags:      e.flags,
 			Type:       probeType(e.target.Kind),
+			Owners:     e.owners,
 		}
 		if err := o.maps["probe_configs"].Put(e.id, &cfg); err != nil {
 			o.Close()
@@ -97,6 +100,15 @@ func newObjects(ring int, consts map[string]any, patches []func(*ebpf.ProgramSpe
 		}
 	}
 	return o, nil
+}
+
+// nftInfo is where the programs find the skb through nf_tables' trace
+// state: only on kernels where it holds the packet.
+func nftInfo(a probe.Args) int {
+	if a.TraceinfoPkt {
+		return a.NftTraceinfo
+	}
+	return -1
 }
 
 func probeType(k probe.Kind) uint8 {
@@ -133,6 +145,8 @@ func (o *objects) Program(role probe.Program, t *probe.Target) (*ebpf.Program, e
 		"arg_drop_reason": int32(t.Args.DropReason),
 		"arg_dev":         int32(t.Args.Dev),
 		"arg_net":         int32(t.Args.Net),
+		"arg_nft_pkt":     int32(t.Args.NftPktinfo),
+		"arg_nft_info":    int32(nftInfo(t.Args)),
 	}
 	if role == probe.ProgTpBTF || role == probe.ProgFentry || role == probe.ProgFexit {
 		vars[attachTo] = t.Func

@@ -13,6 +13,7 @@ import (
 	"github.com/retis-go/retis/engine/collector/nft"
 	"github.com/retis-go/retis/engine/events"
 	"github.com/retis-go/retis/engine/filter/cbpf"
+	"github.com/retis-go/retis/engine/probe"
 )
 
 // NftName is the nft collector's name for -c.
@@ -37,11 +38,13 @@ type nftPlan struct {
 	// packet event may belong to rejected packets.
 	filter string
 	meta   bool
+	// kprobe is the collector of the kprobe source, nil with netlink.
+	kprobe *nft.KprobeCollector
 }
 
 // planNft checks what the nft collector needs: --allow-system-changes, the
 // verdict list, and a source this kernel offers.
-func planNft(cfg *Config, log *slog.Logger) (*nftPlan, error) {
+func planNft(cfg *Config, k probe.Kernel, log *slog.Logger) (*nftPlan, error) {
 	p := &nftPlan{filter: cfg.Filter, meta: cfg.Meta != ""}
 	p.cfg = nft.Config{
 		AllowSystemChanges: cfg.AllowSystemChanges,
@@ -77,9 +80,13 @@ func planNft(cfg *Config, log *slog.Logger) (*nftPlan, error) {
 		return nil, fmt.Errorf("unknown nft source %q (auto, %s or %s)", want, NftSourceKprobe, NftSourceNetlink)
 	}
 	if p.source == nft.SourceKprobe {
-		// The verdicts come from the probe; the tables only mark packets.
+		// The verdicts come from the probe; the tables only turn the
+		// kernel's verdict tracing on.
 		p.cfg.TablesOnly = true
-		return nil, fmt.Errorf("%w: the nft kprobe source is not wired into collections yet; use --nft-source netlink", ebpf.ErrNotSupported)
+		p.kprobe = nft.NewKprobe(p.cfg.Verdicts)
+		if err := p.kprobe.Init(k); err != nil {
+			return nil, fmt.Errorf("nft source %s: %w", p.source, err)
+		}
 	}
 	return p, nil
 }

@@ -25,6 +25,9 @@ type probeEntry struct {
 	id     uint32
 	target *probe.Target
 	flags  uint8
+	// owners are the collectors (their flags) that asked for the probe:
+	// only there do they read the target's arguments.
+	owners uint32
 	// optional probes (core tracking helpers) only warn when they
 	// cannot be attached.
 	optional bool
@@ -53,35 +56,41 @@ var noTracking = map[string]bool{"net:net_dev_xmit": true}
 // buildProbes resolves the requested probes, those of the collectors and
 // the core tracking ones into one list without duplicates.
 func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *slog.Logger) ([]*probeEntry, error) {
+	// owners[i] are the collectors that asked for specs[i].
 	specs := cfg.Probes
 	if len(specs) == 0 && autoCollectors(cfg) {
 		specs = DefaultProbes
 	}
+	owners := make([]uint32, len(specs))
 	for _, c := range cols {
-		specs = append(specs, c.Probes()...)
+		for _, s := range c.Probes() {
+			specs = append(specs, s)
+			owners = append(owners, c.Flag())
+		}
 	}
 
 	var entries []*probeEntry
 	byName := map[string]*probeEntry{}
-	add := func(t *probe.Target, flags uint8, optional bool) {
+	add := func(t *probe.Target, flags uint8, owners uint32, optional bool) {
 		key := t.String()
 		if e, ok := byName[key]; ok {
 			e.flags |= flags &^ flagNoEvent
 			if flags&flagNoEvent == 0 {
 				e.flags &^= flagNoEvent
 			}
+			e.owners |= owners
 			e.optional = e.optional && optional
 			return
 		}
 		if noTracking[t.Name] {
 			flags |= flagNoTracking
 		}
-		e := &probeEntry{id: uint32(len(entries)), target: t, flags: flags, optional: optional}
+		e := &probeEntry{id: uint32(len(entries)), target: t, flags: flags, owners: owners, optional: optional}
 		entries = append(entries, e)
 		byName[key] = e
 	}
 
-	for _, s := range specs {
+	for i, s := range specs {
 		spec, err := probe.Parse(s)
 		if err != nil {
 			return nil, err
@@ -98,7 +107,7 @@ func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *s
 			if t.Stack {
 				flags |= flagStack
 			}
-			add(t, flags, false)
+			add(t, flags, owners[i], false)
 		}
 	}
 
@@ -114,7 +123,7 @@ func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *s
 			log.Warn(fmt.Sprintf("core tracking: %v", err))
 			continue
 		}
-		add(targets[0], tp.flags|flagNoEvent, true)
+		add(targets[0], tp.flags|flagNoEvent, 0, true)
 	}
 
 	if len(entries) > maxProbes {
