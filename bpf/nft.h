@@ -115,10 +115,17 @@ static __always_inline bool nft_verdict_selected(u32 code)
 
 /* Rules are laid out one after the other, each followed by its
  * expressions (dlen bytes), and closed by an end marker that points to the
- * chain. Chains that long are not followed to their end.
+ * chain. Chains that long are not followed to their end (Retis's bound).
+ *
+ * A plain bounded loop, verified once per iteration (some 50k
+ * instructions in all): bpf_loop would be verified once, but its callback
+ * makes the whole object unloadable before Linux 5.13.
  */
 #define NFT_RULES_MAX	1024
 
+/* The chain of a rule, or of a policy (no rule), where the trace function
+ * is not given it (6.4 and later).
+ */
 static __always_inline const struct nft_chain *
 nft_chain_of(const struct nft_rule_dp *rule, const struct nft_traceinfo *info)
 {
@@ -127,7 +134,6 @@ nft_chain_of(const struct nft_rule_dp *rule, const struct nft_traceinfo *info)
 	int i;
 
 	if (!rule) {
-		/* A policy: the base chain's. */
 		base = BPF_CORE_READ(info, basechain);
 		if (!base)
 			return NULL;
