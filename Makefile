@@ -8,7 +8,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BENCH_EVENTS ?= 1000000
 
-.PHONY: all build test bench generate demo clean
+.PHONY: all build test bench bench-deps generate demo clean
 
 # The VM tier (make test-vm): kernels other than the host's, in qemu.
 include vm/vm.mk
@@ -32,6 +32,11 @@ generate:
 
 bench: build
 	BENCH_EVENTS=$(BENCH_EVENTS) bash bench/run.sh
+
+# Peers of the flood ratios and the BPF cost figures (bench/flood.sh);
+# bench-only, not in .ci/setup. Debian/Ubuntu.
+bench-deps:
+	apt-get install -y --no-install-recommends bpftrace iperf3 bpftool tcpdump jq
 
 demo: build
 	bash demo/demo.sh

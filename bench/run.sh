@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # `make bench`: each figure is a ratio against a peer measured in the same
 # run, since these machines are shared and noisy. Prints a summary table.
+#
+# BENCH_EVENTS (default 1000000) sizes the post-processing file; below a
+# million the collection benchmarks run short too (quick run). As root,
+# the collection benchmarks follow: the ring buffer -> file ceiling, the
+# flood ratios (bench/flood.sh; bpftrace and iperf3 from `make
+# bench-deps`, a missing one is skipped) and the attach time
+# (bench/attach.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${BENCH_EVENTS:-1000000}
 dir=.bench
 mkdir -p "$dir"
+if [ "$n" -lt 1000000 ]; then
+  export RETIS_BENCH_SECS=${RETIS_BENCH_SECS:-0.5} FLOOD_SECS=${FLOOD_SECS:-1} ATTACH_RUNS=${ATTACH_RUNS:-1}
+fi
 data=$dir/events-$n.data
 if [ ! -s "$data" ]; then
   echo "generating $n events into $data..."
@@ -53,3 +63,35 @@ go test -run '^$' -bench PacketFilter ./engine/filter | grep -E '^Benchmark|skip
 echo
 echo "userspace packet filter (-f after collection) against tcpdump -r:"
 go test -run '^$' -bench . ./engine/filter/cbpf | grep -E '^Benchmark'
+
+if [ "$(id -u)" != 0 ]; then
+  echo
+  echo "collection benchmarks: skipped, they need root (BPF, network namespaces)"
+  exit 0
+fi
+
+# Other busy processes make every figure below lower (they are not
+# ratios to a peer in the same run, or less so): say so.
+echo
+echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo
+echo "ring buffer -> file ceiling (BPF_PROG_TEST_RUN producer with packet data, file in ${TMPDIR:-/tmp}):"
+RETIS_BENCH=1 go test -count=1 -run 'TestRingToFileCeiling$' -v ./engine/collect 2>&1 |
+  sed -n 's/^ *bench_test.go:[0-9]*: /  /p; s/^--- SKIP.*/  skipped/p' | tee "$dir/ceiling.out"
+
+echo
+bash bench/flood.sh | tee "$dir/flood.out"
+
+echo
+echo "attach time, default probes against -p generic:"
+bash bench/attach.sh | tee "$dir/attach.out"
+
+echo
+echo "collection summary:"
+sed -n 's/^  ceiling: /  ring -> file ceiling:           /p' "$dir/ceiling.out"
+awk '/^UDP flood/ { load = "UDP" } /^iperf3 TCP/ { load = "TCP" }
+  load != "" && $1 ~ /^(retis|bpftrace|tcpdump)$/ && $4 ~ /x$/ {
+    printf "  %s traced/untraced, %-9s %s %s\n", load, $1 ":", $4, ($1 == "retis" ? "(goal >= 0.95, ahead of bpftrace and tcpdump)" : "")
+  }' "$dir/flood.out"
+sed -n 's/^  generic \/ default attach time: /  attach -p generic \/ default:   /p' "$dir/attach.out"
