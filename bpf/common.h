@@ -126,6 +126,10 @@ struct section_hdr {
 struct probe_ctx {
 	void *orig_ctx;
 	struct sk_buff *skb;
+	/* A copy of *skb taken once per hook (skb_copy_in): its fields cost
+	 * a load, where each read of the kernel's costs a helper call.
+	 */
+	struct sk_buff *s;
 	struct net_device *dev;
 	struct net *net;
 	u64 timestamp;

@@ -35,26 +35,27 @@ struct {
 /* Does the packet match the -f and -m filters? A packet already tracked
  * always does: it matched once, and its bytes may no longer (NAT).
  */
-static __always_inline bool packet_matches(struct sk_buff *skb)
+static __always_inline bool packet_matches(struct probe_ctx *ctx)
 {
+	struct sk_buff *s = ctx->s;
 	unsigned char *head;
 	long len;
 	u16 off;
 
-	if (tracking_lookup(skb))
+	if (tracking_lookup(ctx))
 		return true;
 
-	head = BPF_CORE_READ(skb, head);
-	if (skb_mac_valid(skb)) {
-		off = BPF_CORE_READ(skb, mac_header);
-		len = skb_readable_from(skb, off);
+	head = s->head;
+	if (skb_mac_valid(s)) {
+		off = s->mac_header;
+		len = skb_readable_from(s, off);
 		if (len < 0)
 			len = 0;
 		if (!retis_filter_l2(head + off, len))
 			return false;
-	} else if (skb_net_valid(skb)) {
-		off = BPF_CORE_READ(skb, network_header);
-		len = skb_readable_from(skb, off);
+	} else if (skb_net_valid(s)) {
+		off = s->network_header;
+		len = skb_readable_from(s, off);
 		if (len < 0)
 			len = 0;
 		if (!retis_filter_l3(head + off, len))
@@ -62,7 +63,7 @@ static __always_inline bool packet_matches(struct sk_buff *skb)
 	} else {
 		return false;
 	}
-	return retis_filter_meta(skb) != 0;
+	return retis_filter_meta(ctx->skb) != 0;
 }
 
 /* Set for programs that do not run on behalf of a task (the test_run
@@ -115,9 +116,19 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 	if (!ctx->skb)
 		return 0;
 
-	matched = packet_matches(ctx->skb);
-	if (!matched)
+	/* The scratch buffer first: it holds the copy of the skb every step
+	 * below reads.
+	 */
+	buf = event_get();
+	if (!buf) {
+		count_lost(ctx->probe_id);
 		return 0;
+	}
+	ctx->s = skb_copy_in(buf, ctx->skb);
+
+	matched = packet_matches(ctx);
+	if (!matched)
+		goto put;
 
 	tracking_start(ctx);
 
@@ -133,11 +144,6 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 		nft_on = true;
 	}
 
-	buf = event_get();
-	if (!buf) {
-		count_lost(ctx->probe_id);
-		goto end;
-	}
 	fill_header(buf, ctx);
 
 	/* First, so that it always fits. */
@@ -145,22 +151,23 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 		collect_nft(buf, &nft);
 
 	if (collectors & COLLECTOR_SKB_TRACKING)
-		collect_skb_tracking(buf, ctx->skb);
+		collect_skb_tracking(buf, ctx);
 	if (collectors & COLLECTOR_SKB_DROP)
 		collect_skb_drop(buf, ctx);
 	if (collectors & COLLECTOR_SKB)
-		collect_skb(buf, ctx->skb);
+		collect_skb(buf, ctx);
 	if (collectors & COLLECTOR_NS)
 		collect_ns(buf, ctx);
 	if (collectors & COLLECTOR_DEV)
 		collect_dev(buf, ctx);
 	if (collectors & COLLECTOR_CT)
-		collect_ct(buf, ctx->skb);
+		collect_ct(buf, ctx);
 
 	event_send(buf, ctx->probe_id);
-	event_put();
 end:
 	tracking_end(ctx);
+put:
+	event_put();
 	return 0;
 }
 

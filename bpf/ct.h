@@ -141,8 +141,9 @@ static __always_inline void ct_read_conn(struct ct_conn_event *e,
 	ct_read_labels(e, ct);
 }
 
-static __always_inline void collect_ct(struct event_buf *buf, struct sk_buff *skb)
+static __always_inline void collect_ct(struct event_buf *buf, struct probe_ctx *ctx)
 {
+	struct sk_buff *s = ctx->s;
 	struct ct_conn_event *e;
 	struct ct_meta_event *m;
 	struct nf_conn *ct;
@@ -150,9 +151,9 @@ static __always_inline void collect_ct(struct event_buf *buf, struct sk_buff *sk
 	u16 l3num;
 	u8 l4;
 
-	if (!bpf_core_field_exists(skb->_nfct))
+	if (!bpf_core_field_exists(s->_nfct))
 		return;
-	nfct = BPF_CORE_READ(skb, _nfct);
+	nfct = s->_nfct;
 	ct = (struct nf_conn *)(nfct & NFCT_PTRMASK);
 	if (!ct)
 		return;

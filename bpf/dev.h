@@ -23,7 +23,7 @@ static __always_inline void collect_dev(struct event_buf *buf,
 	u32 ifindex;
 
 	if (skb)
-		dev = BPF_CORE_READ(skb, dev);
+		dev = ctx->s->dev;
 	if (!dev)
 		return;
 	ifindex = BPF_CORE_READ(dev, ifindex);
@@ -34,7 +34,7 @@ static __always_inline void collect_dev(struct event_buf *buf,
 		return;
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), dev->name);
 	e->ifindex = ifindex;
-	e->rx_ifindex = skb ? BPF_CORE_READ(skb, skb_iif) : 0;
+	e->rx_ifindex = skb ? ctx->s->skb_iif : 0;
 }
 
 #endif /* __RETIS_DEV_H__ */

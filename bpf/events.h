@@ -19,9 +19,15 @@ struct {
  */
 #define NEST_MAX	4
 
+/* Room for a copy of the running kernel's struct sk_buff (232 bytes on
+ * 6.x kernels).
+ */
+#define SKB_COPY_MAX	512
+
 struct event_buf {
 	u32 size;
 	u32 pad;
+	u8 skb[SKB_COPY_MAX];
 	u8 data[EVENT_MAX];
 };
 
@@ -89,6 +95,22 @@ static __always_inline void event_put(void)
 	nest = bpf_map_lookup_elem(&event_nest, &zero);
 	if (nest && *nest > 0)
 		*nest -= 1;
+}
+
+/* Copy *skb into buf once, so that collectors read its fields with plain
+ * loads (CO-RE relocated) instead of one bpf_probe_read_kernel each, the
+ * bulk of a probe's cost. A failed read leaves zeroes: no head, no
+ * packet.
+ */
+static __always_inline struct sk_buff *skb_copy_in(struct event_buf *buf,
+						   struct sk_buff *skb)
+{
+	u32 size = bpf_core_type_size(struct sk_buff);
+
+	if (size > SKB_COPY_MAX)
+		size = SKB_COPY_MAX;
+	bpf_probe_read_kernel(buf->skb, size, skb);
+	return (struct sk_buff *)buf->skb;
 }
 
 /* Reserve room for a section of a constant size; NULL when it does not

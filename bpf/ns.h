@@ -20,15 +20,14 @@ struct net___cookie {
  */
 static __always_inline struct net *ns_of(struct probe_ctx *ctx)
 {
-	struct sk_buff *skb = ctx->skb;
 	struct net_device *dev;
 	struct sock *sk;
 
-	if (skb) {
-		dev = BPF_CORE_READ(skb, dev);
+	if (ctx->skb) {
+		dev = ctx->s->dev;
 		if (dev)
 			return BPF_CORE_READ(dev, nd_net.net);
-		sk = BPF_CORE_READ(skb, sk);
+		sk = ctx->s->sk;
 		if (sk)
 			return BPF_CORE_READ(sk, __sk_common.skc_net.net);
 	}

@@ -68,22 +68,23 @@ struct sk_buff___old {
 
 /* skb->protocol, or at tx before it is set, the IP version found at the
  * network header (only when the transport header confirms its length).
+ * s is the copy of the skb (probe_ctx.s).
  */
-static __always_inline u16 skb_l3_proto(struct sk_buff *skb)
+static __always_inline u16 skb_l3_proto(struct sk_buff *s)
 {
-	u16 proto = BPF_CORE_READ(skb, protocol);
+	u16 proto = s->protocol;
 	unsigned char *head;
 	u16 net, th;
 	u8 ver;
 
 	if (likely(proto))
 		return proto;
-	if (!skb_net_valid(skb) || !skb_transport_valid(skb))
+	if (!skb_net_valid(s) || !skb_transport_valid(s))
 		return 0;
 
-	head = BPF_CORE_READ(skb, head);
-	net = BPF_CORE_READ(skb, network_header);
-	th = BPF_CORE_READ(skb, transport_header);
+	head = s->head;
+	net = s->network_header;
+	th = s->transport_header;
 	if (bpf_probe_read_kernel(&ver, sizeof(ver), head + net))
 		return 0;
 	ver >>= 4;
@@ -94,18 +95,18 @@ static __always_inline u16 skb_l3_proto(struct sk_buff *skb)
 	return 0;
 }
 
-static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *skb)
+static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *s)
 {
 	struct skb_packet_event *e;
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	u32 len = BPF_CORE_READ(skb, len);
-	u32 headroom = BPF_CORE_READ(skb, data) - head;
+	unsigned char *head = s->head;
+	u32 len = s->len;
+	u32 headroom = s->data - head;
 	long avail, size;
 	u16 off;
 
-	if (skb_mac_valid(skb)) {
-		off = BPF_CORE_READ(skb, mac_header);
-		avail = skb_readable_from(skb, off);
+	if (skb_mac_valid(s)) {
+		off = s->mac_header;
+		avail = skb_readable_from(s, off);
 		if (avail <= 0)
 			return;
 		size = MIN(avail, PACKET_CAPTURE_SIZE);
@@ -123,14 +124,14 @@ static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *sk
 		return;
 	}
 
-	if (skb_net_valid(skb)) {
-		u16 proto = skb_l3_proto(skb);
+	if (skb_net_valid(s)) {
+		u16 proto = skb_l3_proto(s);
 		struct ethhdr *eth;
 
 		if (!proto)
 			return;
-		off = BPF_CORE_READ(skb, network_header);
-		avail = skb_readable_from(skb, off);
+		off = s->network_header;
+		avail = skb_readable_from(s, off);
 		if (avail <= 0)
 			return;
 		size = MIN(avail, PACKET_CAPTURE_SIZE - ETH_HLEN);
@@ -150,44 +151,48 @@ static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *sk
 	}
 }
 
-static __always_inline bool skb_vlan_tag(struct sk_buff *skb, u16 *tci)
+static __always_inline bool skb_vlan_tag(struct sk_buff *s, u16 *tci)
 {
-	struct sk_buff___old *old = (void *)skb;
+	struct sk_buff___old *old = (void *)s;
 	bool present = false;
 
 	if (bpf_core_field_exists(old->vlan_present))
-		present = BPF_CORE_READ_BITFIELD_PROBED(old, vlan_present);
-	else if (bpf_core_field_exists(skb->vlan_all))
-		present = BPF_CORE_READ(skb, vlan_all) != 0;
+		present = BPF_CORE_READ_BITFIELD(old, vlan_present);
+	else if (bpf_core_field_exists(s->vlan_all))
+		present = s->vlan_all != 0;
 	if (!present)
 		return false;
-	*tci = BPF_CORE_READ(skb, vlan_tci);
+	*tci = s->vlan_tci;
 	return true;
 }
 
-static __always_inline void collect_skb(struct event_buf *buf, struct sk_buff *skb)
+/* Fields come from the copy of the skb; what lies behind its pointers
+ * (packet bytes, shared info) is read from the kernel.
+ */
+static __always_inline void collect_skb(struct event_buf *buf, struct probe_ctx *ctx)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
+	struct sk_buff *s = ctx->s;
+	unsigned char *head = s->head;
 	struct skb_shared_info *shinfo;
 	u16 tci;
 
-	shinfo = (struct skb_shared_info *)(head + BPF_CORE_READ(skb, end));
+	shinfo = (struct skb_shared_info *)(head + s->end);
 
 	if (skb_sections & (1 << SKB_SEC_PACKET))
-		skb_packet(buf, skb);
+		skb_packet(buf, s);
 
 	if (skb_sections & (1 << SKB_SEC_META)) {
 		struct skb_meta_event *e =
 			event_section(buf, OWNER_SKB, SKB_SEC_META, sizeof(*e));
 
 		if (e) {
-			e->len = BPF_CORE_READ(skb, len);
-			e->data_len = BPF_CORE_READ(skb, data_len);
-			e->hash = BPF_CORE_READ(skb, hash);
-			e->csum = BPF_CORE_READ(skb, csum);
-			e->priority = BPF_CORE_READ(skb, priority);
-			e->ip_summed = BPF_CORE_READ_BITFIELD_PROBED(skb, ip_summed);
-			e->csum_level = BPF_CORE_READ_BITFIELD_PROBED(skb, csum_level);
+			e->len = s->len;
+			e->data_len = s->data_len;
+			e->hash = s->hash;
+			e->csum = s->csum;
+			e->priority = s->priority;
+			e->ip_summed = BPF_CORE_READ_BITFIELD(s, ip_summed);
+			e->csum_level = BPF_CORE_READ_BITFIELD(s, csum_level);
 		}
 	}
 
@@ -196,20 +201,20 @@ static __always_inline void collect_skb(struct event_buf *buf, struct sk_buff *s
 			event_section(buf, OWNER_SKB, SKB_SEC_DATA_REF, sizeof(*e));
 
 		if (e) {
-			e->nohdr = BPF_CORE_READ_BITFIELD_PROBED(skb, nohdr);
-			e->cloned = BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
-			e->fclone = BPF_CORE_READ_BITFIELD_PROBED(skb, fclone);
-			e->users = BPF_CORE_READ(skb, users.refs.counter);
+			e->nohdr = BPF_CORE_READ_BITFIELD(s, nohdr);
+			e->cloned = BPF_CORE_READ_BITFIELD(s, cloned);
+			e->fclone = BPF_CORE_READ_BITFIELD(s, fclone);
+			e->users = s->users.refs.counter;
 			e->dataref = BPF_CORE_READ(shinfo, dataref.counter);
 		}
 	}
 
-	if ((skb_sections & (1 << SKB_SEC_VLAN)) && skb_vlan_tag(skb, &tci)) {
+	if ((skb_sections & (1 << SKB_SEC_VLAN)) && skb_vlan_tag(s, &tci)) {
 		struct skb_vlan_event *e =
 			event_section(buf, OWNER_SKB, SKB_SEC_VLAN, sizeof(*e));
 
 		if (e) {
-			e->proto = bpf_ntohs(BPF_CORE_READ(skb, vlan_proto));
+			e->proto = bpf_ntohs(s->vlan_proto);
 			e->tci = tci;
 		}
 	}

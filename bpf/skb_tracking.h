@@ -13,12 +13,12 @@ struct skb_tracking_event {
 };
 
 static __always_inline void collect_skb_tracking(struct event_buf *buf,
-						 struct sk_buff *skb)
+						 struct probe_ctx *ctx)
 {
 	struct skb_tracking_event *e;
 	struct tracking_info *ti;
 
-	ti = tracking_lookup(skb);
+	ti = tracking_lookup(ctx);
 	if (!ti)
 		return;
 	e = event_section(buf, OWNER_SKB_TRACKING, 1, sizeof(*e));
@@ -26,7 +26,7 @@ static __always_inline void collect_skb_tracking(struct event_buf *buf,
 		return;
 	e->orig_head = ti->orig_head;
 	e->timestamp = ti->timestamp;
-	e->skb = (u64)skb;
+	e->skb = (u64)ctx->skb;
 }
 
 #endif /* __RETIS_SKB_TRACKING_H__ */

@@ -24,10 +24,10 @@ struct {
 	__type(value, struct tracking_info);
 } tracking_map SEC(".maps");
 
-static __always_inline struct tracking_info *tracking_lookup(struct sk_buff *skb)
+static __always_inline struct tracking_info *tracking_lookup(struct probe_ctx *ctx)
 {
-	u64 head = (u64)BPF_CORE_READ(skb, head);
-	u64 addr = (u64)skb;
+	u64 head = (u64)ctx->s->head;
+	u64 addr = (u64)ctx->skb;
 	struct tracking_info *ti;
 
 	if (!head)
@@ -43,11 +43,10 @@ static __always_inline struct tracking_info *tracking_lookup(struct sk_buff *skb
  */
 static __always_inline void tracking_start(struct probe_ctx *ctx)
 {
-	struct sk_buff *skb = ctx->skb;
-	u64 head, addr = (u64)skb;
+	u64 head, addr = (u64)ctx->skb;
 	struct tracking_info *ti, new;
 
-	head = (u64)BPF_CORE_READ(skb, head);
+	head = (u64)ctx->s->head;
 	if (!head)
 		return;
 
@@ -93,7 +92,7 @@ static __always_inline void tracking_start(struct probe_ctx *ctx)
  */
 static __always_inline void tracking_end(struct probe_ctx *ctx)
 {
-	struct sk_buff *skb = ctx->skb;
+	struct sk_buff *s = ctx->s;
 	struct skb_shared_info *shinfo;
 	unsigned char *head;
 	u64 key;
@@ -101,12 +100,12 @@ static __always_inline void tracking_end(struct probe_ctx *ctx)
 	if (!(ctx->flags & PROBE_F_FREE))
 		return;
 
-	head = BPF_CORE_READ(skb, head);
+	head = s->head;
 	if (!head)
 		return;
 
-	if (BPF_CORE_READ_BITFIELD_PROBED(skb, cloned)) {
-		shinfo = (struct skb_shared_info *)(head + BPF_CORE_READ(skb, end));
+	if (BPF_CORE_READ_BITFIELD(s, cloned)) {
+		shinfo = (struct skb_shared_info *)(head + s->end);
 		if (BPF_CORE_READ(shinfo, dataref.counter) > 1)
 			return;
 	}

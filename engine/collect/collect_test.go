@@ -233,6 +233,45 @@ func TestPingVeth(t *testing.T) {
 	}
 }
 
+// The skb collector's optional sections, read from the probe's copy of
+// the sk_buff (bitfields included), agree with what the kernel does to a
+// UDP datagram leaving over a veth: linear, one user, checksum left to
+// the device (CHECKSUM_PARTIAL) and skb->len the frame. (The first
+// datagram waits for ARP and may leave as a clone.)
+func TestSkbSections(t *testing.T) {
+	requireRoot(t)
+	a, b := newNetns(t), newNetns(t)
+	veth(t, a, "va", "10.97.0.1/24", b, "vb", "10.97.0.2/24")
+	evs, _ := collect(t, Config{
+		Collectors:  []string{"skb", "ns"},
+		Probes:      []string{"tp:net:net_dev_start_xmit"},
+		SkbSections: []string{"all"},
+		Cmd:         helperCmd(a, "10.97.0.2:9997", 40004, 2),
+	})
+	sent := find(evs, "net:net_dev_start_xmit", a, func(e *events.Event, p *pkt) bool {
+		return p.udp != nil && p.udp.SrcPort == 40004
+	})
+	if len(sent) != 2 {
+		t.Fatalf("%d datagrams seen leaving, want 2", len(sent))
+	}
+	const checksumPartial = 3
+	for _, e := range sent {
+		if e.Skb == nil || e.Skb.Meta == nil || e.Skb.DataRef == nil {
+			t.Fatalf("skb sections missing: %+v", e.Skb)
+		}
+		m, d := e.Skb.Meta, e.Skb.DataRef
+		if m.Len != e.Packet.Len || m.DataLen != 0 || m.IPSummed != checksumPartial {
+			t.Errorf("meta %+v, want len %d, data_len 0, ip_summed %d", m, e.Packet.Len, checksumPartial)
+		}
+		if d.Users != 1 || d.Dataref == 0 || d.Nohdr {
+			t.Errorf("data_ref %+v, want one user, a data reference, a header", d)
+		}
+		if e.Skb.GSO != nil {
+			t.Errorf("gso section on a small datagram: %+v", e.Skb.GSO)
+		}
+	}
+}
+
 // A packet dropped by an nft rule gets NETFILTER_DROP, and its stack shows
 // where: in the netfilter hook (nf_hook_slow frees it, or nft_do_chain
 // below it, depending on the kernel).
