@@ -62,6 +62,13 @@ var errBadRecord = errors.New("malformed record")
 
 // decode decodes one record. The record must be 8-byte aligned.
 func (d *decoder) decode(rec []byte) (*events.Event, error) {
+	return d.decodeInto(rec, new(eventSlab))
+}
+
+// decodeInto decodes one record into sl, which it overwrites: a caller
+// done with the event before the next record may pass the same one again
+// and save an allocation per event.
+func (d *decoder) decodeInto(rec []byte, sl *eventSlab) (*events.Event, error) {
 	hdr, err := collector.As[bpf.ProbeEventHdr](rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadRecord, err)
@@ -70,7 +77,7 @@ func (d *decoder) decode(rec []byte) (*events.Event, error) {
 		return nil, fmt.Errorf("%w: unknown probe id %d", errBadRecord, hdr.ProbeId)
 	}
 	p := &d.probes[hdr.ProbeId]
-	sl := &eventSlab{
+	*sl = eventSlab{
 		common: events.Common{Timestamp: hdr.Timestamp},
 		task: events.Task{
 			Pid:  int32(uint32(hdr.PidTgid)),

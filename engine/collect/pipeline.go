@@ -166,9 +166,21 @@ func (p *pipeline) read(rd recordSource) {
 // encode decodes and encodes batches; run on several goroutines.
 func (p *pipeline) encode() {
 	keep := len(p.sinks) > 0
+	// Events only encoded are done with before the next one: they share
+	// one slab.
+	var slab eventSlab
 	for b := range p.work {
 		for i := 0; i < b.len(); i++ {
-			e, err := p.dec.decode(b.buf[b.offs[i]:b.offs[i+1]])
+			rec := b.buf[b.offs[i]:b.offs[i+1]]
+			var (
+				e   *events.Event
+				err error
+			)
+			if keep {
+				e, err = p.dec.decode(rec)
+			} else {
+				e, err = p.dec.decodeInto(rec, &slab)
+			}
 			if err != nil {
 				if p.decodeFails.Add(1) <= 3 {
 					p.log.Warn("dropping an event that does not decode", "error", err)

@@ -70,11 +70,17 @@ type countSink struct{ n int }
 func (s *countSink) Write(*events.Event) error { s.n++; return nil }
 
 // Records come out in order, as JSON identical to AppendJSON's, to the
-// file and to sinks; --stop-after cuts at the exact count.
+// file and to sinks; --stop-after cuts at the exact count. Without sinks
+// (events decoded into a reused slab) every line is still its own
+// record's.
 func TestPipelineOrderAndStop(t *testing.T) {
 	entries := []*probeEntry{{id: 0, target: &probe.Target{Kind: probe.Tracepoint, Name: "net:netif_receive_skb"}}}
 	dec := newDecoder(entries, benchCollectors(), nil)
-	for _, stopAfter := range []uint64{0, 2500} {
+	for _, run := range []struct {
+		stopAfter uint64
+		sink      bool
+	}{{0, true}, {2500, true}, {0, false}} {
+		stopAfter := run.stopAfter
 		path := filepath.Join(t.TempDir(), "retis.data")
 		f, err := events.Create(path, 0)
 		if err != nil {
@@ -82,7 +88,12 @@ func TestPipelineOrderAndStop(t *testing.T) {
 		}
 		stopped := 0
 		sink := &countSink{}
-		p := newPipeline(dec, f, []Sink{sink}, stopAfter, func() { stopped++ }, slog.New(slog.DiscardHandler))
+		var sinks []Sink
+		if run.sink {
+			sinks = []Sink{sink}
+		}
+		p := newPipeline(dec, f, sinks, stopAfter, func() { stopped++ }, slog.New(slog.DiscardHandler))
+		p.wholeBatches = !run.sink && stopAfter == 0
 		src := &seqRing{n: 5000}
 		if err := p.run(src)(); err != nil {
 			t.Fatal(err)
@@ -94,6 +105,9 @@ func TestPipelineOrderAndStop(t *testing.T) {
 			if stopped != 1 {
 				t.Errorf("stop called %d times", stopped)
 			}
+		}
+		if !run.sink {
+			sink.n = want
 		}
 		if int(p.processed.Load()) != want || sink.n != want {
 			t.Errorf("processed %d, sink got %d, want %d", p.processed.Load(), sink.n, want)
