@@ -32,8 +32,8 @@ struct {
 	__uint(value_size, 127 * sizeof(u64));
 } stack_map SEC(".maps");
 
-/* Does the packet match the -f and -m filters? A packet already tracked
- * always does: it matched once, and its bytes may no longer (NAT).
+/* Does the packet match the -f and -m filters? (A packet already tracked
+ * is not asked: it matched once, and its bytes may no longer, after NAT.)
  */
 static __always_inline bool packet_matches(struct probe_ctx *ctx)
 {
@@ -41,9 +41,6 @@ static __always_inline bool packet_matches(struct probe_ctx *ctx)
 	unsigned char *head;
 	long len;
 	u16 off;
-
-	if (tracking_lookup(ctx))
-		return true;
 
 	head = s->head;
 	if (skb_mac_valid(s)) {
@@ -103,9 +100,10 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 {
 	struct nft_state nft = {};
 	struct probe_config *cfg;
+	struct tracking_info *ti;
 	struct event_buf *buf;
-	bool matched = false;
 	bool nft_on = false;
+	bool by_addr;
 
 	cfg = bpf_map_lookup_elem(&probe_configs, &ctx->probe_id);
 	if (!cfg)
@@ -126,11 +124,11 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 	}
 	ctx->s = skb_copy_in(buf, ctx->skb);
 
-	matched = packet_matches(ctx);
-	if (!matched)
+	ti = tracking_lookup(ctx, &by_addr);
+	if (!ti && !packet_matches(ctx))
 		goto put;
 
-	tracking_start(ctx);
+	ti = tracking_start(ctx, ti, by_addr);
 
 	if (ctx->flags & PROBE_F_NO_EVENT)
 		goto end;
@@ -151,7 +149,7 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 		collect_nft(buf, &nft);
 
 	if (collectors & COLLECTOR_SKB_TRACKING)
-		collect_skb_tracking(buf, ctx);
+		collect_skb_tracking(buf, ctx, ti);
 	if (collectors & COLLECTOR_SKB_DROP)
 		collect_skb_drop(buf, ctx);
 	if (collectors & COLLECTOR_SKB)
@@ -165,7 +163,9 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 
 	event_send(buf, ctx->probe_id);
 end:
-	tracking_end(ctx);
+	/* Nothing to forget about a packet not tracked. */
+	if (ti)
+		tracking_end(ctx);
 put:
 	event_put();
 	return 0;

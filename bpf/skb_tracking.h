@@ -12,13 +12,13 @@ struct skb_tracking_event {
 	u64 skb;
 };
 
+/* ti is what tracking_start returned. */
 static __always_inline void collect_skb_tracking(struct event_buf *buf,
-						 struct probe_ctx *ctx)
+						 struct probe_ctx *ctx,
+						 struct tracking_info *ti)
 {
 	struct skb_tracking_event *e;
-	struct tracking_info *ti;
 
-	ti = tracking_lookup(ctx);
 	if (!ti)
 		return;
 	e = event_section(buf, OWNER_SKB_TRACKING, 1, sizeof(*e));

@@ -24,58 +24,67 @@ struct {
 	__type(value, struct tracking_info);
 } tracking_map SEC(".maps");
 
-static __always_inline struct tracking_info *tracking_lookup(struct probe_ctx *ctx)
+/* The packet's tracking info, by head, else by skb address (*by_addr
+ * set): a hook that reallocates the head left it there.
+ */
+static __always_inline struct tracking_info *tracking_lookup(struct probe_ctx *ctx,
+							     bool *by_addr)
 {
 	u64 head = (u64)ctx->s->head;
 	u64 addr = (u64)ctx->skb;
 	struct tracking_info *ti;
 
+	*by_addr = false;
 	if (!head)
 		return NULL;
 	ti = bpf_map_lookup_elem(&tracking_map, &head);
-	if (!ti)
+	if (!ti) {
 		ti = bpf_map_lookup_elem(&tracking_map, &addr);
+		*by_addr = ti != NULL;
+	}
 	return ti;
 }
 
 /* Start or refresh tracking of a packet that passed the filters (or is
- * already tracked).
+ * already tracked); ti and by_addr are what tracking_lookup found. Returns
+ * the packet's info, keyed by head, or NULL when it is not tracked.
  */
-static __always_inline void tracking_start(struct probe_ctx *ctx)
+static __always_inline struct tracking_info *
+tracking_start(struct probe_ctx *ctx, struct tracking_info *ti, bool by_addr)
 {
 	u64 head, addr = (u64)ctx->skb;
-	struct tracking_info *ti, new;
+	struct tracking_info new;
 
 	head = (u64)ctx->s->head;
 	if (!head)
-		return;
+		return NULL;
 
-	ti = bpf_map_lookup_elem(&tracking_map, &head);
-	if (!ti) {
+	if (ti && by_addr) {
 		/* Known by skb address: its head was reallocated since. */
-		ti = bpf_map_lookup_elem(&tracking_map, &addr);
-		if (ti) {
-			new = *ti;
-			bpf_map_delete_elem(&tracking_map, &addr);
-			bpf_map_update_elem(&tracking_map, &head, &new, BPF_NOEXIST);
-			ti = bpf_map_lookup_elem(&tracking_map, &head);
-		}
+		new = *ti;
+		bpf_map_delete_elem(&tracking_map, &addr);
+		bpf_map_update_elem(&tracking_map, &head, &new, BPF_NOEXIST);
+		ti = bpf_map_lookup_elem(&tracking_map, &head);
 	}
 
 	if (!ti) {
 		/* At a function's return the skb may be gone already; a
-		 * packet first seen there is not worth an id.
+		 * packet first seen there is not worth an id. Nor is one
+		 * first seen by a tracking-only hook freeing it: its entry
+		 * would go at once (or stay behind, for a clone).
 		 */
 		if (ctx->type == PROBE_KRETPROBE ||
-		    (ctx->flags & PROBE_F_NO_TRACKING))
-			return;
+		    (ctx->flags & PROBE_F_NO_TRACKING) ||
+		    (ctx->flags & (PROBE_F_NO_EVENT | PROBE_F_FREE)) ==
+			    (PROBE_F_NO_EVENT | PROBE_F_FREE))
+			return NULL;
 		new.timestamp = ctx->timestamp;
 		new.last_seen = ctx->timestamp;
 		new.orig_head = head;
 		bpf_map_update_elem(&tracking_map, &head, &new, BPF_NOEXIST);
 		ti = bpf_map_lookup_elem(&tracking_map, &head);
 		if (!ti)
-			return;
+			return NULL;
 	}
 
 	ti->last_seen = ctx->timestamp;
@@ -85,6 +94,7 @@ static __always_inline void tracking_start(struct probe_ctx *ctx)
 	 */
 	if (ctx->flags & PROBE_F_INV_HEAD)
 		bpf_map_update_elem(&tracking_map, &addr, ti, BPF_ANY);
+	return ti;
 }
 
 /* After a hook on a function or tracepoint that frees the skb. The head
