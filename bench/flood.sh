@@ -164,14 +164,25 @@ load_tcp() {
   val=$(jq '.end.sum_received.bits_per_second' "$dir/iperf.json")
 }
 
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks.
+cpu_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # measure LOAD UNIT: every peer in turn under LOAD, then the ratios.
 measure() {
-  local load=$1 unit=$2 peer i=0 base=0 nbase=0
+  local load=$1 unit=$2 peer i=0 base=0 nbase=0 t0 t1 c0 c1 cpu
   local -a names=() vals=() notes=()
   for peer in "${peers[@]}"; do
     "start_$peer"
+    c0=0; [ -z "$tracer" ] || c0=$(cpu_ticks "$tracer")
+    t0=$(date +%s%N)
     "load_$load"
+    t1=$(date +%s%N)
+    c1=0; [ -z "$tracer" ] || c1=$(cpu_ticks "$tracer")
+    cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" 'BEGIN { printf "%.2f", c / hz / (ns / 1e9) }')
     "stop_$peer"
+    [ -z "$tracer" ] || note="$note; userspace $cpu CPUs"
     names+=("$peer") vals+=("$val") notes+=("$note")
     if [ "$peer" = none ]; then
       base=$(awk -v a="$base" -v b="$val" 'BEGIN { print a + b }')
