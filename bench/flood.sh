@@ -12,10 +12,12 @@
 # No traffic leaves the namespaces created here; they are removed on any
 # exit.
 #
-# FLOOD_SECS (default 3) is the length of each run.
+# FLOOD_SECS (default 3) is the length of each run, FLOOD_ROUNDS (default
+# 1) how many times every peer runs (the untraced one once more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FLOOD_SECS:-3}
+rounds=${FLOOD_ROUNDS:-1}
 dir=$PWD/.bench/flood
 retis=$PWD/bin/retis
 udpflood=$PWD/bin/udpflood
@@ -139,7 +141,9 @@ stop_tcpdump() {
   rm -f "$dir/flood.pcap"
 }
 
-# Loads: set $val to the throughput.
+# Loads: set $val to the throughput received and $sent to the rate sent
+# (the stack's work, done in the sender's context over a veth; empty when
+# the load has no such figure).
 load_udp() {
   ip netns exec "$b" "$udpflood" -recv "$ipb:9000" -t "${secs}s" >"$dir/recv.out" 2>"$dir/recv.err" &
   local rx=$!
@@ -148,6 +152,7 @@ load_udp() {
   ip netns exec "$a" "$udpflood" -send "$ipb:9000" -t "${secs}s" >"$dir/send.out"
   wait "$rx"
   val=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$dir/recv.out")
+  sent=$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$dir/send.out")
 }
 
 load_tcp() {
@@ -162,6 +167,7 @@ load_tcp() {
   ip netns exec "$a" iperf3 -c "$ipb" -p 5201 -t "$secs" -J >"$dir/iperf.json"
   wait "$srv" || true
   val=$(jq '.end.sum_received.bits_per_second' "$dir/iperf.json")
+  sent=
 }
 
 # cpu_ticks PID: user + system CPU time of PID so far, in clock ticks.
@@ -169,37 +175,51 @@ cpu_ticks() {
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# measure LOAD UNIT: every peer in turn under LOAD, then the ratios.
+# measure LOAD UNIT: FLOOD_ROUNDS rounds of every peer in turn under LOAD
+# (untraced first and last), then each peer's mean throughput as a ratio
+# of the untraced mean.
 measure() {
-  local load=$1 unit=$2 peer i=0 base=0 nbase=0 t0 t1 c0 c1 cpu
-  local -a names=() vals=() notes=()
-  for peer in "${peers[@]}"; do
-    "start_$peer"
-    c0=0; [ -z "$tracer" ] || c0=$(cpu_ticks "$tracer")
-    t0=$(date +%s%N)
-    "load_$load"
-    t1=$(date +%s%N)
-    c1=0; [ -z "$tracer" ] || c1=$(cpu_ticks "$tracer")
-    cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" 'BEGIN { printf "%.2f", c / hz / (ns / 1e9) }')
-    "stop_$peer"
-    [ -z "$tracer" ] || note="$note; userspace $cpu CPUs"
-    names+=("$peer") vals+=("$val") notes+=("$note")
-    if [ "$peer" = none ]; then
-      base=$(awk -v a="$base" -v b="$val" 'BEGIN { print a + b }')
-      nbase=$((nbase + 1))
-    fi
+  local load=$1 unit=$2 peer round t0 t1 c0 c1 cpu
+  local -a order=()
+  declare -A sum=() sumsent=() runs=() notes=()
+  for round in $(seq "$rounds"); do
+    for peer in "${peers[@]}"; do
+      [ "$peer" = none ] && [ "$round" -gt 1 ] && [ "${#order[@]}" -gt 0 ] && [ "${order[-1]}" = none ] && continue
+      "start_$peer"
+      c0=0; [ -z "$tracer" ] || c0=$(cpu_ticks "$tracer")
+      t0=$(date +%s%N)
+      "load_$load"
+      t1=$(date +%s%N)
+      c1=0; [ -z "$tracer" ] || c1=$(cpu_ticks "$tracer")
+      cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" 'BEGIN { printf "%.2f", c / hz / (ns / 1e9) }')
+      "stop_$peer"
+      [ -z "$tracer" ] || note="$note; userspace $cpu CPUs"
+      order+=("$peer")
+      sum[$peer]=$(awk -v a="${sum[$peer]:-0}" -v b="$val" 'BEGIN { print a + b }')
+      sumsent[$peer]=$(awk -v a="${sumsent[$peer]:-0}" -v b="${sent:-0}" 'BEGIN { print a + b }')
+      runs[$peer]=$(( ${runs[$peer]:-0} + 1 ))
+      notes[$peer]=$note
+      [ "$rounds" = 1 ] || printf '    round %d %-9s %14.0f %s%s\n' "$round" "$peer" "$val" "$unit" "${sent:+, sent $sent pps}" >&2
+    done
   done
-  base=$(awk -v a="$base" -v n="$nbase" 'BEGIN { print a / n }')
-  for i in "${!names[@]}"; do
-    printf '  %-9s %14.0f %-5s %5.2fx  %s\n' "${names[$i]}" "${vals[$i]}" "$unit" \
-      "$(awk -v a="${vals[$i]}" -v b="$base" 'BEGIN { print (b > 0 ? a / b : 0) }')" "${notes[$i]}"
+  local base basesent
+  base=$(awk -v a="${sum[none]}" -v n="${runs[none]}" 'BEGIN { print a / n }')
+  basesent=$(awk -v a="${sumsent[none]}" -v n="${runs[none]}" 'BEGIN { print a / n }')
+  for peer in none retis bpftrace tcpdump; do
+    [ -n "${runs[$peer]:-}" ] || continue
+    awk -v p="$peer" -v s="${sum[$peer]}" -v ss="${sumsent[$peer]}" -v n="${runs[$peer]}" -v b="$base" -v bs="$basesent" \
+      -v u="$unit" -v note="${notes[$peer]}" 'BEGIN {
+        printf "  %-9s %14.0f %-4s %5.2fx", p, s / n, u, s / n / b
+        if (bs > 0) printf "   sent %8.0f pps %5.2fx", ss / n, ss / n / bs
+        printf "  %s\n", (n > 1 ? "(" n " runs) " : "") note
+      }'
   done
   for peer in "${!skip[@]}"; do
     printf '  %-9s skipped: %s\n' "$peer" "${skip[$peer]}"
   done
 }
 
-echo "UDP flood, 60-byte frames, ${secs}s per run (packets/s received; ratio to untraced):"
+echo "UDP flood, 60-byte frames, ${secs}s per run (packets/s received, and sent; ratios to untraced):"
 measure udp pps
 echo
 if command -v iperf3 >/dev/null; then

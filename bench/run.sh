@@ -90,8 +90,9 @@ bash bench/attach.sh | tee "$dir/attach.out"
 echo
 echo "collection summary:"
 sed -n 's/^  ceiling: /  ring -> file ceiling:           /p' "$dir/ceiling.out"
-awk '/^UDP flood/ { load = "UDP" } /^iperf3 TCP/ { load = "TCP" }
+awk '/^UDP flood/ { load = "UDP" } /^iperf3 TCP/ { load = "TCP" } /^BPF program cost/ { load = "" }
   load != "" && $1 ~ /^(retis|bpftrace|tcpdump)$/ && $4 ~ /x$/ {
-    printf "  %s traced/untraced, %-9s %s %s\n", load, $1 ":", $4, ($1 == "retis" ? "(goal >= 0.95, ahead of bpftrace and tcpdump)" : "")
+    printf "  %s traced/untraced, %-9s %s%s%s\n", load, $1 ":", $4, ($5 == "sent" ? " received, " $8 " sent" : ""),
+      ($1 == "retis" ? "  (goal >= 0.95, ahead of bpftrace and tcpdump)" : "")
   }' "$dir/flood.out"
 sed -n 's/^  generic \/ default attach time: /  attach -p generic \/ default:   /p' "$dir/attach.out"
