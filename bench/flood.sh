@@ -23,7 +23,7 @@ retis=$PWD/bin/retis
 udpflood=$PWD/bin/udpflood
 a=retis-bench-a-$$ b=retis-bench-b-$$
 dev=veth-bench
-ipa=10.201.0.1 ipb=10.201.0.2
+ipa=10.209.0.1 ipb=10.209.0.2
 tps=(net:netif_receive_skb net:net_dev_start_xmit skb:kfree_skb)
 
 pids=()

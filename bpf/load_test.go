@@ -14,9 +14,18 @@ import (
 // collectors on, or the kernel must lack its program type.
 func TestProgramsLoad(t *testing.T) {
 	testutils.RequireBPF(t)
-	// skb:kfree_skb's arguments: skb, location, reason, rx_sk;
-	// consume_skb(skb) has one.
-	kfree := [3]int32{4, 0, 2}
+	// skb:kfree_skb's arguments as this kernel has them (skb, location,
+	// reason, and rx_sk since 6.12); consume_skb(skb) has one.
+	spec, err := probe.Parse("tp:skb:kfree_skb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := probe.Resolve(probe.HostKernel(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := targets[0].Args
+	kfree := [3]int32{int32(a.Count), int32(a.Skb), int32(a.DropReason)}
 	consume := [3]int32{1, 0, -1}
 	for _, tc := range []struct {
 		prog, attach string
