@@ -125,7 +125,11 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 	ctx->s = skb_copy_in(buf, ctx->skb);
 
 	ti = tracking_lookup(ctx, &by_addr);
-	if (!ti && !packet_matches(ctx))
+	/* Tracking-only hooks (head free and reallocation) keep the entries
+	 * of packets already followed right: they never start following one,
+	 * so they run no filter either.
+	 */
+	if (!ti && ((ctx->flags & PROBE_F_NO_EVENT) || !packet_matches(ctx)))
 		goto put;
 
 	ti = tracking_start(ctx, ti, by_addr);

@@ -69,14 +69,11 @@ tracking_start(struct probe_ctx *ctx, struct tracking_info *ti, bool by_addr)
 
 	if (!ti) {
 		/* At a function's return the skb may be gone already; a
-		 * packet first seen there is not worth an id. Nor is one
-		 * first seen by a tracking-only hook freeing it: its entry
-		 * would go at once (or stay behind, for a clone).
+		 * packet first seen there is not worth an id. (Tracking-only
+		 * hooks never get here: probe_core stops them first.)
 		 */
 		if (ctx->type == PROBE_KRETPROBE ||
-		    (ctx->flags & PROBE_F_NO_TRACKING) ||
-		    (ctx->flags & (PROBE_F_NO_EVENT | PROBE_F_FREE)) ==
-			    (PROBE_F_NO_EVENT | PROBE_F_FREE))
+		    (ctx->flags & PROBE_F_NO_TRACKING))
 			return NULL;
 		new.timestamp = ctx->timestamp;
 		new.last_seen = ctx->timestamp;

@@ -38,20 +38,35 @@ func (p *probeEntry) events() bool { return p.flags&flagNoEvent == 0 }
 
 // trackingProbes are what the core installs to keep the tracking map
 // right: where heads are freed, and where they are reallocated. The
-// kprobe ones need a kernel with kprobes or fentry.
+// kprobe ones need a kernel with kprobes or fentry; without them a packet
+// whose head is reallocated gets a new id from there on.
 var trackingProbes = []struct {
 	spec  string
 	flags uint8
 }{
 	{"tp:skb:kfree_skb", flagFree},
 	{"tp:skb:consume_skb", flagFree},
+	// Every head is freed here, including the old one of
+	// pskb_expand_head, which no tracepoint sees.
 	{"kprobe:skb_free_head", flagFree},
+	// A head merged into another skb (TCP coalescing) is never freed
+	// through skb_free_head: forget it when its skb goes. Without the
+	// head stolen the skb is freed through skb_free_head anyway, and a
+	// clone still holding the head keeps the entry (see tracking_end).
+	{"kprobe:kfree_skb_partial", flagFree},
+	// Allocates a new head for the skb and frees the old one.
 	{"kprobe:pskb_expand_head", flagInvHead},
 }
 
-// noTracking lists targets where an skb may already be freed: tracking is
-// not started there.
-var noTracking = map[string]bool{"net:net_dev_xmit": true}
+// noTracking lists targets where an skb or its head may already be freed:
+// tracking is not started there, or a freed head would get an entry. After
+// skb_free_head the skb struct still goes through skb_release_head_state
+// (kfree_skb_partial) or kfree_skbmem.
+var noTracking = map[string]bool{
+	"net:net_dev_xmit":       true,
+	"skb_release_head_state": true,
+	"kfree_skbmem":           true,
+}
 
 // buildProbes resolves the requested probes, those of the collectors and
 // the core tracking ones into one list without duplicates.
