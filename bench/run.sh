@@ -88,6 +88,10 @@ echo "attach time, default probes against -p generic:"
 bash bench/attach.sh | tee "$dir/attach.out"
 
 echo
+echo "per-hit cost of the probe on one hook (kfree_skb) by attach backend, against tp_btf, in the VM tier:"
+bash bench/hookcost.sh | tee "$dir/hookcost.out"
+
+echo
 echo "collection summary:"
 sed -n 's/^  ceiling: /  ring -> file ceiling:           /p' "$dir/ceiling.out"
 awk '/^UDP flood/ { load = "UDP" } /^iperf3 TCP/ { load = "TCP" } /^BPF program cost/ { load = "" }
@@ -96,3 +100,4 @@ awk '/^UDP flood/ { load = "UDP" } /^iperf3 TCP/ { load = "TCP" } /^BPF program 
       ($1 == "retis" ? "  (goal >= 0.95, ahead of bpftrace and tcpdump)" : "")
   }' "$dir/flood.out"
 sed -n 's/^  generic \/ default attach time: /  attach -p generic \/ default:   /p' "$dir/attach.out"
+sed -n 's/^  \([0-9][^ ]*\) \(tracking\|event\): /  probe cost vs tp_btf, \1 \2: /p' "$dir/hookcost.out"
