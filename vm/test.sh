@@ -10,7 +10,8 @@
 #   VM_TEST_PKGS   packages to run (default: every package whose tests
 #                  import github.com/retis-go/retis/vm/vmtest, and vmtest)
 #   VM_TEST_FLAGS  more flags for the test binaries, e.g. -test.run=Kprobe
-#   VM_TIMEOUT     seconds per VM (default 300); each binary gets 60 less
+#   VM_TIMEOUT     seconds per VM, all binaries together (default 600); each
+#                  binary gets 60 less
 #   VM_VERBOSE=1   stream the tests' output (and the kernel console)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +19,7 @@ set -euo pipefail
 root=$(cd "$vm_dir/.." && pwd)
 out=$root/bin/vmtest
 vmtest_pkg=github.com/retis-go/retis/vm/vmtest
-timeout_s=${VM_TIMEOUT:-300}
+timeout_s=${VM_TIMEOUT:-600}
 
 cd "$root"
 if [ -n "${VM_TEST_PKGS:-}" ]; then
