@@ -117,7 +117,7 @@ can probe.`,
 	fl.StringVar(&ringSize, "ring-size", "", "ring buffer size (e.g. 64M; default 16M)")
 	fl.BoolVar(&cfg.AllowSystemChanges, "allow-system-changes", false, "let collectors change the system: the nft collector adds table inet Retis_Table (removed on exit)")
 	fl.StringSliceVar(&cfg.NftVerdicts, "nft-verdicts", nil, "nft verdicts that become events: accept, drop, continue, return, jump, goto, queue, stolen, repeat, break or all (default drop,accept)")
-	fl.StringSliceVar(&cfg.NftNetns, "nft-netns", nil, "also watch nft verdicts in these network namespaces: a name from 'ip netns', a path, or all (default: retis's own)")
+	fl.StringSliceVar(&cfg.NftNetns, "nft-netns", nil, "network namespaces whose nft verdicts are collected: a name from 'ip netns', a path, or all (retis's own and every named one); default retis's own")
 	fl.StringVar(&cfg.NftSource, "nft-source", "auto", "where nft verdicts come from: auto, kprobe (the trace function) or netlink (trace notifications)")
 	fl.StringSliceVar(&cfg.Backends, "probe-backend", nil, "force an attach backend per probe kind: tp_btf, raw_tp, kprobe-multi, kprobe, fentry, kretprobe, fexit")
 	text.register(cmd)
