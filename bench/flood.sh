@@ -13,7 +13,11 @@
 # exit.
 #
 # FLOOD_SECS (default 3) is the length of each run, FLOOD_ROUNDS (default
-# 1) how many times every peer runs (the untraced one once more).
+# 1) how many times every peer runs (the untraced one once more);
+# FLOOD_RETIS_ARGS adds arguments to retis collect (e.g. "-c skb-tracking"
+# to see what the other collectors cost), FLOOD_OUT replaces its output
+# file (e.g. /dev/null to leave the file system out), FLOOD_PEERS limits
+# the peers (e.g. "retis"), FLOOD_TCP=0 skips iperf3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FLOOD_SECS:-3}
@@ -89,6 +93,13 @@ else
   skip[bpftrace]="tracefs is not mounted on /sys/kernel/tracing and cannot be"
 fi
 command -v tcpdump >/dev/null && peers+=(tcpdump) || skip[tcpdump]="tcpdump not installed (apt-get install tcpdump)"
+if [ -n "${FLOOD_PEERS:-}" ]; then
+  keep=()
+  for p in "${peers[@]}"; do
+    [[ " $FLOOD_PEERS " == *" $p "* || $p == none ]] && keep+=("$p")
+  done
+  peers=("${keep[@]}")
+fi
 peers+=(none)
 tracer=
 
@@ -98,7 +109,8 @@ stop_none() { note=; }
 start_retis() {
   local args=() tp
   for tp in "${tps[@]}"; do args+=(-p "tp:$tp"); done
-  "$retis" collect -o "$dir/retis.data" "${args[@]}" >"$dir/retis.log" 2>&1 &
+  # shellcheck disable=SC2086 # FLOOD_RETIS_ARGS is a list of words
+  "$retis" collect -o "${FLOOD_OUT:-$dir/retis.data}" "${args[@]}" ${FLOOD_RETIS_ARGS:-} >"$dir/retis.log" 2>&1 &
   tracer=$!
   pids+=("$tracer")
   wait_for "$dir/retis.log" 'probe(s) loaded' "$tracer"
@@ -222,7 +234,9 @@ measure() {
 echo "UDP flood, 60-byte frames, ${secs}s per run (packets/s received, and sent; ratios to untraced):"
 measure udp pps
 echo
-if command -v iperf3 >/dev/null; then
+if [ "${FLOOD_TCP:-1}" = 0 ]; then
+  echo "iperf3 TCP: skipped (FLOOD_TCP=0)"
+elif command -v iperf3 >/dev/null; then
   echo "iperf3 TCP, ${secs}s per run (bits/s received; ratio to untraced):"
   measure tcp bps
 else
@@ -240,6 +254,7 @@ echo "BPF program cost under the UDP flood (kernel.bpf_stats_enabled, ${secs}s; 
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 for peer in retis bpftrace; do
   [ -z "${skip[$peer]:-}" ] || continue
+  [[ " ${peers[*]} " == *" $peer "* ]] || continue
   bpftool prog show -j | jq '.[].id' >"$dir/progs.before"
   "start_$peer"
   sysctl -qw kernel.bpf_stats_enabled=1
