@@ -19,9 +19,9 @@ type Config struct {
 	Netns []string
 	// ReadBuffer is each trace socket's receive buffer; 0 means 8 MiB.
 	ReadBuffer int
-	// TablesOnly installs the tables but reads no trace notification:
-	// the kprobe source gets the verdicts from the trace function, and
-	// only needs packets marked for tracing.
+	// TablesOnly installs marker tables (InstallMarkerTable) and reads
+	// no trace notification: the kprobe source gets the verdicts from the
+	// trace function, which only needs the kernel's trace path on.
 	TablesOnly bool
 	// Logger receives warnings (stale table replaced, lost traces); nil
 	// means slog.Default().
@@ -96,7 +96,11 @@ func (c *Collector) start() error {
 		c.listeners = append(c.listeners, l)
 	}
 	for _, ns := range c.namespaces {
-		t, err := InstallTable(ns, c.log)
+		install := InstallTable
+		if c.cfg.TablesOnly {
+			install = InstallMarkerTable
+		}
+		t, err := install(ns, c.log)
 		if err != nil {
 			return err
 		}

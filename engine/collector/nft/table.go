@@ -42,6 +42,23 @@ type Table struct {
 // run that could not remove it (killed, or Retis itself): it is replaced in
 // the same transaction, and logged.
 func InstallTable(ns *Namespace, log *slog.Logger) (*Table, error) {
+	return installTable(ns, log, true)
+}
+
+// MarkerChain is the only chain of the table InstallMarkerTable adds.
+const MarkerChain = "Retis_Chain"
+
+// InstallMarkerTable adds table inet Retis_Table with one chain on no hook
+// holding `meta nftrace set 1`, as Retis does: no packet goes through it,
+// but the rule turns the kernel's trace path on, which is all the kprobe
+// source needs (it sees every packet's verdicts). Packets are not marked,
+// so no trace notification is built for them and no chain of ours runs
+// per packet.
+func InstallMarkerTable(ns *Namespace, log *slog.Logger) (*Table, error) {
+	return installTable(ns, log, false)
+}
+
+func installTable(ns *Namespace, log *slog.Logger, hooked bool) (*Table, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -62,8 +79,19 @@ func InstallTable(ns *Namespace, log *slog.Logger) (*Table, error) {
 		t.Replaced = true
 	}
 	conn.AddTable(table)
+	setTrace := []expr.Any{
+		&expr.Immediate{Register: 1, Data: []byte{1}},
+		&expr.Meta{Key: expr.MetaKeyNFTRACE, SourceRegister: true, Register: 1},
+	}
+	if !hooked {
+		c := conn.AddChain(&nftables.Chain{Name: MarkerChain, Table: table})
+		conn.AddRule(&nftables.Rule{Table: table, Chain: c, Exprs: setTrace})
+	}
 	policy := nftables.ChainPolicyAccept
 	for _, h := range traceHooks {
+		if !hooked {
+			break
+		}
 		c := conn.AddChain(&nftables.Chain{
 			Name:     h.chain,
 			Table:    table,
@@ -72,14 +100,7 @@ func InstallTable(ns *Namespace, log *slog.Logger) (*Table, error) {
 			Priority: nftables.ChainPriorityFirst,
 			Policy:   &policy,
 		})
-		conn.AddRule(&nftables.Rule{
-			Table: table,
-			Chain: c,
-			Exprs: []expr.Any{
-				&expr.Immediate{Register: 1, Data: []byte{1}},
-				&expr.Meta{Key: expr.MetaKeyNFTRACE, SourceRegister: true, Register: 1},
-			},
-		})
+		conn.AddRule(&nftables.Rule{Table: table, Chain: c, Exprs: setTrace})
 	}
 	if err := conn.Flush(); err != nil {
 		return nil, fmt.Errorf("add table inet %s in %s: %w", TableName, ns, err)

@@ -65,8 +65,8 @@ func retisChains(t *testing.T, ns *Namespace) map[string][]*nftables.Rule {
 		if c.Table.Name != TableName {
 			continue
 		}
-		if c.Hooknum == nil || c.Priority == nil || *c.Priority != math.MinInt32 || c.Policy == nil ||
-			*c.Policy != nftables.ChainPolicyAccept {
+		if c.Name != MarkerChain && (c.Hooknum == nil || c.Priority == nil || *c.Priority != math.MinInt32 || c.Policy == nil ||
+			*c.Policy != nftables.ChainPolicyAccept) {
 			t.Errorf("chain %s: want a base chain at priority %d, policy accept; got %+v", c.Name, math.MinInt32, c)
 		}
 		rules, err := conn.GetRules(c.Table, c)
@@ -187,5 +187,43 @@ func TestInstallTableAfterKill(t *testing.T) {
 	}
 	if c := retisChains(t, ns); c != nil {
 		t.Fatalf("table still there: %v", c)
+	}
+}
+
+// The kprobe source's table: one chain on no hook with the nftrace rule,
+// removed like the other.
+func TestInstallMarkerTable(t *testing.T) {
+	ns := testNamespace(t)
+	tbl, err := InstallMarkerTable(ns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tbl.Remove() })
+	chains := retisChains(t, ns)
+	rules, ok := chains[MarkerChain]
+	if len(chains) != 1 || !ok || len(rules) != 1 || len(rules[0].Exprs) != 2 {
+		t.Fatalf("Retis_Table has chains %v, want only %s with `meta nftrace set 1`", chains, MarkerChain)
+	}
+	if m, ok := rules[0].Exprs[1].(*expr.Meta); !ok || m.Key != expr.MetaKeyNFTRACE || !m.SourceRegister {
+		t.Fatalf("rule %#v is not `meta nftrace set 1`", rules[0].Exprs[1])
+	}
+	conn, err := nftables.New(nftables.WithNetNSFd(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := conn.ListChainsOfTableFamily(nftables.TableFamilyINet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range all {
+		if c.Table.Name == TableName && c.Hooknum != nil {
+			t.Errorf("chain %s is on a hook: packets would run through it", c.Name)
+		}
+	}
+	if err := tbl.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if c := retisChains(t, ns); c != nil {
+		t.Fatalf("table still there after Remove: %v", c)
 	}
 }
