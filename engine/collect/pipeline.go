@@ -167,7 +167,8 @@ func (p *pipeline) read(rd recordSource) {
 func (p *pipeline) encode() {
 	keep := len(p.sinks) > 0
 	// Events only encoded are done with before the next one: they share
-	// one slab.
+	// one slab. Events the packets hook may keep get their own.
+	fresh := keep || p.packets != nil
 	var slab eventSlab
 	for b := range p.work {
 		for i := 0; i < b.len(); i++ {
@@ -176,7 +177,7 @@ func (p *pipeline) encode() {
 				e   *events.Event
 				err error
 			)
-			if keep {
+			if fresh {
 				e, err = p.dec.decode(rec)
 			} else {
 				e, err = p.dec.decodeInto(rec, &slab)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -185,5 +186,37 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/event")
 		})
+	}
+}
+
+// Events handed to the packets hook (the nft Joiner keeps them) stay as
+// they were decoded, also without sinks, where events only encoded share
+// a reused slab.
+func TestPipelinePacketsKept(t *testing.T) {
+	entries := []*probeEntry{{id: 0, target: &probe.Target{Kind: probe.Tracepoint, Name: "net:netif_receive_skb"}}}
+	dec := newDecoder(entries, benchCollectors(), nil)
+	f := events.NewWriter(io.Discard)
+	p := newPipeline(dec, f, nil, 0, func() {}, slog.New(slog.DiscardHandler))
+	p.wholeBatches = true
+	var mu sync.Mutex
+	var kept []*events.Event
+	p.packets = func(e *events.Event) {
+		mu.Lock()
+		kept = append(kept, e)
+		mu.Unlock()
+	}
+	if err := p.run(&seqRing{n: 3000})(); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 3000 {
+		t.Fatalf("%d events kept, want 3000", len(kept))
+	}
+	seen := map[uint64]bool{}
+	for _, e := range kept {
+		ts := e.Common.Timestamp
+		if seen[ts] || e.SkbTracking == nil || e.SkbTracking.Timestamp != ts {
+			t.Fatalf("event %d overwritten after it was kept: %+v", ts, e.SkbTracking)
+		}
+		seen[ts] = true
 	}
 }
