@@ -232,3 +232,46 @@ func TestCollectNftDropmonProfile(t *testing.T) {
 		t.Errorf("nft-dropmon shows accept verdicts:\n%s", p.stdout)
 	}
 }
+
+// Under other traffic (a ping flood beside the dropped datagrams), every
+// verdict joins the skb-drop event of its own packet: same tracking id,
+// same bytes.
+func TestCollectNftJoinUnderLoad(t *testing.T) {
+	a, b := liveSetup(t)
+	dir := t.TempDir()
+	const drops = 100
+	traffic := fmt.Sprintf("ip netns exec %s ping -q -f -c 1000 10.201.0.2 >/dev/null & "+
+		"ip netns exec %s bash -c 'for i in $(seq %d); do echo x > /dev/udp/10.201.0.2/9999; done'; wait; sleep 0.3", a, a, drops)
+	r := run(t, dir, "collect", "--allow-system-changes", "--nft-netns", b, "--nft-verdicts", "drop",
+		"-c", "skb,skb-tracking,skb-drop,dev,ns,nft", "-p", "tp:net:netif_receive_skb", "-p", "tp:net:net_dev_start_xmit",
+		"-f", "host 10.201.0.2", "-o", "--cmd", traffic)
+	if r.code != 0 {
+		t.Fatalf("collect: %+v", r)
+	}
+	byID := map[events.SkbTracking]*events.Event{}
+	var verdicts []*events.Event
+	for _, e := range readEvents(t, filepath.Join(dir, events.DefaultFile)) {
+		switch {
+		case e.Nft != nil:
+			verdicts = append(verdicts, e)
+		case e.SkbDrop != nil && e.SkbDrop.DropReason == "NETFILTER_DROP" && e.SkbTracking != nil:
+			id := *e.SkbTracking
+			id.Skb = 0
+			byID[id] = e
+		}
+	}
+	if len(byID) != drops || len(verdicts) != drops {
+		t.Fatalf("%d drops and %d verdicts, want %d of each\n%s", len(byID), len(verdicts), drops, r.stderr)
+	}
+	for _, v := range verdicts {
+		if v.SkbTracking == nil {
+			t.Fatalf("verdict not joined: %+v", v.Nft)
+		}
+		id := *v.SkbTracking
+		id.Skb = 0
+		d, ok := byID[id]
+		if !ok || !bytes.Equal(d.Packet.Data, v.Packet.Data) {
+			t.Fatalf("verdict joined to no drop of the same packet (tracking %+v)", *v.SkbTracking)
+		}
+	}
+}
