@@ -34,8 +34,8 @@ const nftJoinTick = 10 * time.Millisecond
 type nftPlan struct {
 	cfg    nft.Config
 	source nft.Source
-	// filtered tells that -f or -m select packets: verdicts that join no
-	// packet event may belong to rejected packets.
+	// filter (-f) and meta (-m given) select packets: a verdict that
+	// joins no packet event may belong to a rejected one.
 	filter string
 	meta   bool
 	// kprobe is the collector of the kprobe source, nil with netlink.
@@ -94,7 +94,6 @@ func planNft(cfg *Config, k probe.Kernel, log *slog.Logger) (*nftPlan, error) {
 // nftRun is a running nft collector: its tables and, with the netlink
 // source, the listeners and the Joiner that places their verdicts.
 type nftRun struct {
-	plan   *nftPlan
 	col    *nft.Collector
 	joiner *nft.Joiner
 	log    *slog.Logger
@@ -130,7 +129,7 @@ func startNft(plan *nftPlan, emit func(*events.Event), added func() uint64, log 
 	if err := col.Start(); err != nil {
 		return nil, err
 	}
-	r := &nftRun{plan: plan, col: col, log: log, done: make(chan struct{})}
+	r := &nftRun{col: col, log: log, done: make(chan struct{})}
 	// A second Ctrl-C exits at once: the tables must still go.
 	r.unregister = onForcedExit(func() { col.Close() })
 	var names []string
