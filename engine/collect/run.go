@@ -102,6 +102,9 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 		if file, err = events.Create(cfg.Output, cfg.OutRotate); err != nil {
 			return nil, err
 		}
+		if !file.Direct() {
+			log.Debug("events file written through the page cache: its file system refuses direct I/O", "file", cfg.Output)
+		}
 		defer func() {
 			if file != nil {
 				file.Close()
