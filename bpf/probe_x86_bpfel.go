@@ -268,6 +268,7 @@ const (
 	ProbeVarNoTask               = "no_task"
 	ProbeVarProbeId              = "probe_id"
 	ProbeVarSkbSections          = "skb_sections"
+	ProbeVarTrackByAddr          = "track_by_addr"
 	ProbeVarUnusedCollectorBit   = "unused_collector_bit"
 	ProbeVarUnusedCtConn         = "unused_ct_conn"
 	ProbeVarUnusedCtMeta         = "unused_ct_meta"
@@ -380,6 +381,7 @@ type ProbeVariableSpecs struct {
 	NoTask             *ebpf.VariableSpec `ebpf:"no_task"`
 	ProbeId            *ebpf.VariableSpec `ebpf:"probe_id"`
 	SkbSections        *ebpf.VariableSpec `ebpf:"skb_sections"`
+	TrackByAddr        *ebpf.VariableSpec `ebpf:"track_by_addr"`
 	UnusedCollectorBit *ebpf.VariableSpec `ebpf:"unused_collector_bit"`
 	UnusedCtConn       *ebpf.VariableSpec `ebpf:"unused_ct_conn"`
 	UnusedCtMeta       *ebpf.VariableSpec `ebpf:"unused_ct_meta"`
@@ -468,6 +470,7 @@ type ProbeVariables struct {
 	NoTask             *ebpf.Variable `ebpf:"no_task"`
 	ProbeId            *ebpf.Variable `ebpf:"probe_id"`
 	SkbSections        *ebpf.Variable `ebpf:"skb_sections"`
+	TrackByAddr        *ebpf.Variable `ebpf:"track_by_addr"`
 	UnusedCollectorBit *ebpf.Variable `ebpf:"unused_collector_bit"`
 	UnusedCtConn       *ebpf.Variable `ebpf:"unused_ct_conn"`
 	UnusedCtMeta       *ebpf.Variable `ebpf:"unused_ct_meta"`

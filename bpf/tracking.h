@@ -24,6 +24,13 @@ struct {
 	__type(value, struct tracking_info);
 } tracking_map SEC(".maps");
 
+/* Set when a hook that reallocates heads (PROBE_F_INV_HEAD) is loaded:
+ * only then can an entry be keyed by skb address, and only then is it
+ * worth a second lookup for every packet not (yet) tracked, the common
+ * case under a filter.
+ */
+const volatile u8 track_by_addr = 1;
+
 /* The packet's tracking info, by head, else by skb address (*by_addr
  * set): a hook that reallocates the head left it there.
  */
@@ -38,7 +45,7 @@ static __always_inline struct tracking_info *tracking_lookup(struct probe_ctx *c
 	if (!head)
 		return NULL;
 	ti = bpf_map_lookup_elem(&tracking_map, &head);
-	if (!ti) {
+	if (!ti && track_by_addr) {
 		ti = bpf_map_lookup_elem(&tracking_map, &addr);
 		*by_addr = ti != NULL;
 	}

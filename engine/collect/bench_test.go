@@ -68,7 +68,7 @@ func newProducer(tb testing.TB, out string) *producer {
 	}
 	entry := &probeEntry{id: 0, target: &probe.Target{Kind: probe.Tracepoint, Name: "bench:test_run"}}
 	ring := ringSize(0)
-	consts := map[string]any{"collectors": collectorMask(cols), "wakeup_bytes": uint64(ring / 16), "no_task": uint8(1)}
+	consts := map[string]any{"collectors": collectorMask(cols), "wakeup_bytes": uint64(ring / 16), "no_task": uint8(1), "track_by_addr": trackByAddr([]*probeEntry{entry})}
 	for n, v := range sk.Constants() {
 		consts[n] = v
 	}

@@ -33,6 +33,18 @@ type probeEntry struct {
 	optional bool
 }
 
+// trackByAddr is the BPF constant track_by_addr: whether any probe
+// reallocates heads, so that tracking must also look entries up by skb
+// address.
+func trackByAddr(entries []*probeEntry) uint8 {
+	for _, e := range entries {
+		if e.flags&flagInvHead != 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
 // Events reports whether the probe emits events.
 func (p *probeEntry) events() bool { return p.flags&flagNoEvent == 0 }
 

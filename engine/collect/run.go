@@ -75,8 +75,9 @@ func Run(ctx context.Context, cfg Config, sinks ...Sink) (*Stats, error) {
 
 	ring := ringSize(cfg.RingSize)
 	consts := map[string]any{
-		"collectors":   collectorMask(cols),
-		"wakeup_bytes": uint64(ring / 16),
+		"collectors":    collectorMask(cols),
+		"wakeup_bytes":  uint64(ring / 16),
+		"track_by_addr": trackByAddr(entries),
 	}
 	for _, c := range cols {
 		if cc, ok := c.(collector.Constants); ok {
