@@ -94,6 +94,13 @@ type pipeline struct {
 	wmu     sync.Mutex
 	stopped bool
 
+	// flushEvery is how often, at most, the file is flushed while the
+	// ring buffer runs dry: a quiet collection's events reach the file
+	// (for tail -f, or a kill -9) within about that time, while a busy
+	// one, whose ring never empties, writes only whole chunks.
+	flushEvery time.Duration
+	lastFlush  time.Time
+
 	processed   atomic.Uint64
 	decodeFails atomic.Uint64
 	mu          sync.Mutex
@@ -106,6 +113,9 @@ func newPipeline(dec *decoder, file *events.Writer, sinks []Sink, stopAfter uint
 		work:  make(chan *batch, 64),
 		order: make(chan *batch, 64),
 		free:  make(chan *batch, 64),
+
+		flushEvery: time.Second,
+		lastFlush:  time.Now(),
 	}
 	return p
 }
@@ -224,6 +234,13 @@ func (p *pipeline) write() {
 		<-b.done
 		p.wmu.Lock()
 		p.writeBatch(b)
+		if b.drained != 0 && p.file != nil && !p.stopped && time.Since(p.lastFlush) >= p.flushEvery {
+			if err := p.file.Flush(); err != nil {
+				p.stopped = true
+				p.fail(err)
+			}
+			p.lastFlush = time.Now()
+		}
 		p.wmu.Unlock()
 		if b.drained != 0 {
 			p.watermark.Store(b.drained)

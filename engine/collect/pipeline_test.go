@@ -220,3 +220,79 @@ func TestPipelinePacketsKept(t *testing.T) {
 		seen[ts] = true
 	}
 }
+
+// idleRing hands out n copies of a record, then finds the ring empty at
+// every deadline until end is closed.
+type idleRing struct {
+	fakeRing
+	end chan struct{}
+}
+
+func (f *idleRing) ReadInto(r *ringbuf.Record) error {
+	if f.n > 0 {
+		return f.fakeRing.ReadInto(r)
+	}
+	select {
+	case <-f.end:
+		return ringbuf.ErrFlushed
+	case <-time.After(time.Millisecond):
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// While the ring buffer is idle, the events written so far reach the file
+// (within flushEvery), not only when the collection ends.
+func TestPipelineFlushesWhenIdle(t *testing.T) {
+	entries := []*probeEntry{{id: 0, target: &probe.Target{Kind: probe.Tracepoint, Name: "net:netif_receive_skb"}}}
+	dec := newDecoder(entries, benchCollectors(), nil)
+	const n = 100
+	lines := func(path string) int {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := 0
+		for _, x := range b {
+			if x == '\n' {
+				c++
+			}
+		}
+		return c
+	}
+	for _, every := range []time.Duration{0, time.Hour} {
+		path := filepath.Join(t.TempDir(), "retis.data")
+		f, err := events.Create(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &idleRing{fakeRing: fakeRing{rec: packetRecord(0, 1), n: n}, end: make(chan struct{})}
+		p := newPipeline(dec, f, nil, 0, func() {}, slog.New(slog.DiscardHandler))
+		p.flushEvery = every
+		wait := p.run(src)
+		got, wait4 := 0, 2*time.Second
+		if every > 0 {
+			wait4 = 200 * time.Millisecond // time for several idle reads
+		}
+		for deadline := time.Now().Add(wait4); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if got = lines(path); got == n {
+				break
+			}
+		}
+		close(src.end)
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if every == 0 && got != n {
+			t.Errorf("flushing at every idle read: %d of %d events in the file while the collection runs", got, n)
+		}
+		if every == time.Hour && got != 0 {
+			t.Errorf("flushing hourly: %d events already in the file, want them still buffered", got)
+		}
+		if all := lines(path); all != n {
+			t.Errorf("%d events in the closed file, want %d", all, n)
+		}
+	}
+}
