@@ -58,6 +58,9 @@ echo
 echo "Go micro-benchmarks:"
 go test -run '^$' -bench . -benchtime 20000x ./engine/events/ ./engine/output/ | grep -E '^Benchmark'
 echo
+echo "events file writes, 800-byte lines: direct I/O against the page cache (file in ${TMPDIR:-/tmp}):"
+go test -run '^$' -bench . -benchtime 2000000x ./internal/directio | grep -E '^Benchmark|skip' || true
+echo
 echo "kernel packet filter (tcp port 443 and host 10.0.0.1) against no filter, through BPF_PROG_TEST_RUN:"
 go test -run '^$' -bench PacketFilter ./engine/filter | grep -E '^Benchmark|skip' || true
 echo
