@@ -69,6 +69,7 @@ func Create(path string, mode os.FileMode) (*File, error) {
 	df.mem, err = unix.Mmap(-1, 0, ChunkSize*depth, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
 		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("allocate write buffers: %w", err)
 	}
 	df.free = make(chan *chunk, depth)
