@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -144,4 +145,59 @@ func TestCollectFilters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A collection written as a rotated set (through direct I/O where the
+// file system takes it): every part starts with the startup event, every
+// line is whole JSON, and the parts hold exactly the events the summary
+// counts.
+func TestCollectRotatedSet(t *testing.T) {
+	a, _ := liveSetup(t)
+	dir := t.TempDir()
+	traffic := fmt.Sprintf("ip netns exec %s ping -q -c 150 -i 0.005 -s 400 -W 1 10.201.0.2 >/dev/null; sleep 0.3", a)
+	cols := []string{"collect", "-c", "skb,skb-tracking,dev,ns", "-f", "host 10.201.0.2"}
+	// Explicit collectors get no default probes: say so.
+	if r := run(t, dir, append(cols, "--cmd", "true")...); r.code != 0 || !strings.Contains(r.stderr, "No probe reports events") {
+		t.Fatalf("collect without a probe that reports, no warning: %+v", r)
+	}
+	r := run(t, dir, append(cols, "-p", "tp:net:netif_receive_skb", "-p", "tp:net:net_dev_start_xmit", "-o", "--out-rotate", "64K", "--cmd", traffic)...)
+	if r.code != 0 {
+		t.Fatalf("collect: %+v", r)
+	}
+	var processed int
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if i := strings.Index(l, "] "); i >= 0 && strings.Contains(l, "event(s) processed") {
+			fmt.Sscanf(l[i+2:], "%d", &processed)
+		}
+	}
+	// 150 requests and replies, each seen at xmit and receive.
+	if processed < 4*150 {
+		t.Fatalf("%d events processed, want at least %d:\n%s", processed, 4*150, r.stderr)
+	}
+	parts, lines := 0, 0
+	for ; ; parts++ {
+		b, err := os.ReadFile(fmt.Sprintf("%s/retis.data.%d", dir, parts))
+		if os.IsNotExist(err) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		ls := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if !strings.Contains(ls[0], `"startup"`) {
+			t.Errorf("part %d does not start with the startup event: %.80s", parts, ls[0])
+		}
+		for i, l := range ls {
+			if !json.Valid([]byte(l)) {
+				t.Fatalf("part %d line %d is not JSON: %.120s", parts, i+1, l)
+			}
+		}
+		lines += len(ls) - 1
+	}
+	if parts < 3 {
+		t.Fatalf("%d parts of 64 KiB for %d events, want more", parts, processed)
+	}
+	if lines != processed {
+		t.Fatalf("%d events in %d parts, the summary says %d", lines, parts, processed)
+	}
+	t.Logf("%d events in %d parts", lines, parts)
 }
