@@ -64,14 +64,21 @@ func Create(path string, mode os.FileMode) (*File, error) {
 		return nil, err
 	}
 	df := &File{f: f, fd: int(f.Fd()), align: defaultAlign}
-	df.direct.Store(df.enableDirect())
-
 	df.mem, err = unix.Mmap(-1, 0, ChunkSize*depth, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("allocate write buffers: %w", err)
 	}
+	direct, err := df.enableDirect()
+	if err != nil {
+		f.Close()
+		unix.Munmap(df.mem)
+		os.Remove(path)
+		return nil, err
+	}
+	df.direct.Store(direct)
+
 	df.free = make(chan *chunk, depth)
 	df.todo = make(chan *chunk, depth)
 	df.done = make(chan struct{})
@@ -89,24 +96,37 @@ func (df *File) Direct() bool { return df.direct.Load() }
 
 // enableDirect turns O_DIRECT on where the file system takes it, and
 // learns the alignment it needs.
-func (df *File) enableDirect() bool {
+func (df *File) enableDirect() (bool, error) {
 	// In memory file systems the page cache is the file: nothing to skip.
 	var fs unix.Statfs_t
 	if err := unix.Fstatfs(df.fd, &fs); err != nil || fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC {
-		return false
+		return false, nil
 	}
 	var st unix.Statx_t
 	if err := unix.Statx(df.fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st); err == nil && st.Mask&unix.STATX_DIOALIGN != 0 {
 		if st.Dio_offset_align == 0 {
-			return false // the kernel says: no direct I/O on this file
+			return false, nil // the kernel says: no direct I/O on this file
 		}
 		a := max(int64(st.Dio_offset_align), int64(st.Dio_mem_align))
 		if a > ChunkSize || ChunkSize%a != 0 {
-			return false
+			return false, nil
 		}
 		df.align = max(a, 512)
 	}
-	return df.setDirect(true) == nil
+	if df.setDirect(true) != nil {
+		return false, nil
+	}
+	// Where the kernel reports no alignment, the flag may be taken and
+	// the writes refused, or (overlayfs on a file system without direct
+	// I/O) even the close: one block written and cut away tells.
+	if _, err := unix.Pwrite(df.fd, df.mem[:df.align], 0); err != nil {
+		df.setDirect(false)
+		return false, nil
+	}
+	if err := unix.Ftruncate(df.fd, 0); err != nil {
+		return false, fmt.Errorf("truncate after a direct I/O probe: %w", err)
+	}
+	return true, nil
 }
 
 func (df *File) setDirect(on bool) error {
