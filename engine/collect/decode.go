@@ -45,6 +45,8 @@ type eventSlab struct {
 	task   events.Task
 	kernel events.Kernel
 	cpu    uint32
+	// scratch is the collectors' memory, kept when the slab is reused.
+	scratch collector.Scratch
 }
 
 func newDecoder(entries []*probeEntry, cols []collector.Collector, st *stacks) *decoder {
@@ -77,6 +79,7 @@ func (d *decoder) decodeInto(rec []byte, sl *eventSlab) (*events.Event, error) {
 		return nil, fmt.Errorf("%w: unknown probe id %d", errBadRecord, hdr.ProbeId)
 	}
 	p := &d.probes[hdr.ProbeId]
+	scratch := sl.scratch
 	*sl = eventSlab{
 		common: events.Common{Timestamp: hdr.Timestamp},
 		task: events.Task{
@@ -84,9 +87,11 @@ func (d *decoder) decodeInto(rec []byte, sl *eventSlab) (*events.Event, error) {
 			Tgid: int32(hdr.PidTgid >> 32),
 			Comm: d.comms.Get((*[16]byte)(unsafe.Pointer(&hdr.Comm))),
 		},
-		kernel: events.Kernel{Symbol: p.symbol, ProbeType: p.probeType},
-		cpu:    hdr.Cpu,
+		kernel:  events.Kernel{Symbol: p.symbol, ProbeType: p.probeType},
+		cpu:     hdr.Cpu,
+		scratch: scratch,
 	}
+	sl.scratch.Next()
 	sl.common.SmpID, sl.common.Task = &sl.cpu, &sl.task
 	e := &sl.event
 	e.Common, e.Kernel = &sl.common, &sl.kernel
@@ -105,7 +110,7 @@ func (d *decoder) decodeInto(rec []byte, sl *eventSlab) (*events.Event, error) {
 		if c == nil {
 			return nil, fmt.Errorf("%w: section of unknown owner %d", errBadRecord, sh.Owner)
 		}
-		if err := c.Decode(sh.Kind, rec[start:end], e); err != nil {
+		if err := c.Decode(sh.Kind, rec[start:end], e, &sl.scratch); err != nil {
 			return nil, fmt.Errorf("decode %s section: %w", c.Name(), err)
 		}
 		off = start + (int(sh.Size)+7)&^7

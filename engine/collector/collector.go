@@ -25,9 +25,10 @@ type Collector interface {
 	Init(k probe.Kernel) error
 	// Probes lists the probe specs the collector installs itself.
 	Probes() []string
-	// Decode fills e from one of the collector's sections. data is only
-	// valid during the call.
-	Decode(kind uint8, data []byte, e *events.Event) error
+	// Decode fills e from one of the collector's sections, with memory
+	// from s (see Alloc; s may be nil). data is only valid during the
+	// call.
+	Decode(kind uint8, data []byte, e *events.Event, s *Scratch) error
 }
 
 // Constants is implemented by collectors that set load-time constants of

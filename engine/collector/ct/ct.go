@@ -134,7 +134,7 @@ func (c *Collector) ct(e *events.Event) *events.Ct {
 }
 
 // Decode implements collector.Collector.
-func (c *Collector) Decode(kind uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(kind uint8, data []byte, e *events.Event, _ *collector.Scratch) error {
 	switch kind {
 	case secMeta:
 		raw, err := collector.As[bpf.ProbeCtMetaEvent](data)

@@ -51,11 +51,11 @@ func TestDecodeTCPv4(t *testing.T) {
 	}
 	raw.Labels[0], raw.Labels[8] = 1, 2
 	var e events.Event
-	if err := c.Decode(secBase, bytesOf(&raw), &e); err != nil {
+	if err := c.Decode(secBase, bytesOf(&raw), &e, nil); err != nil {
 		t.Fatal(err)
 	}
 	meta := bpf.ProbeCtMetaEvent{State: 2}
-	if err := c.Decode(secMeta, bytesOf(&meta), &e); err != nil {
+	if err := c.Decode(secMeta, bytesOf(&meta), &e, nil); err != nil {
 		t.Fatal(err)
 	}
 	ct := e.Ct
@@ -94,7 +94,7 @@ func TestDecodeICMPv6Parent(t *testing.T) {
 	parent.Orig.Sport, parent.Orig.Dport = be16(5060), be16(5060)
 	var e events.Event
 	for kind, data := range map[uint8][]byte{secBase: bytesOf(&conn), secParent: bytesOf(&parent)} {
-		if err := c.Decode(kind, data, &e); err != nil {
+		if err := c.Decode(kind, data, &e, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,17 +117,17 @@ func TestDecodeErrors(t *testing.T) {
 	c := &Collector{}
 	var e events.Event
 	bad := bpf.ProbeCtMetaEvent{State: 5}
-	if err := c.Decode(secMeta, bytesOf(&bad), &e); err == nil {
+	if err := c.Decode(secMeta, bytesOf(&bad), &e, nil); err == nil {
 		t.Error("state 5 decoded")
 	}
 	conn := bpf.ProbeCtConnEvent{L3: 4, L4: 132}
-	if err := c.Decode(secBase, bytesOf(&conn), &e); err == nil {
+	if err := c.Decode(secBase, bytesOf(&conn), &e, nil); err == nil {
 		t.Error("an unsupported protocol decoded")
 	}
-	if err := c.Decode(secBase, make([]byte, 10), &e); err == nil {
+	if err := c.Decode(secBase, make([]byte, 10), &e, nil); err == nil {
 		t.Error("a short section decoded")
 	}
-	if err := c.Decode(9, nil, &e); err == nil {
+	if err := c.Decode(9, nil, &e, nil); err == nil {
 		t.Error("an unknown section kind decoded")
 	}
 }

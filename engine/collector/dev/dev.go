@@ -39,18 +39,17 @@ func (*Collector) Probes() []string { return nil }
 
 // Decode implements collector.Collector. rx_ifindex is left out when the
 // skb has not been received on any device yet (skb_iif 0), as Retis does.
-func (c *Collector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(_ uint8, data []byte, e *events.Event, s *collector.Scratch) error {
 	raw, err := collector.As[bpf.ProbeDevEvent](data)
 	if err != nil {
 		return err
 	}
-	d := &struct {
+	d := collector.Alloc[struct {
 		events.Dev
 		rx uint32
-	}{
-		Dev: events.Dev{Name: c.names.Get((*[16]byte)(unsafe.Pointer(&raw.Name))), Ifindex: raw.Ifindex},
-		rx:  raw.RxIfindex,
-	}
+	}](s, c.Owner())
+	d.Dev = events.Dev{Name: c.names.Get((*[16]byte)(unsafe.Pointer(&raw.Name))), Ifindex: raw.Ifindex}
+	d.rx = raw.RxIfindex
 	if d.rx != 0 {
 		d.RxIfindex = &d.rx
 	}

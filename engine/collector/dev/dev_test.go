@@ -18,7 +18,7 @@ func TestDecode(t *testing.T) {
 			raw.Name[i] = int8(tc.name[i])
 		}
 		var e events.Event
-		if err := New().Decode(1, unsafe.Slice((*byte)(unsafe.Pointer(&raw)), unsafe.Sizeof(raw)), &e); err != nil {
+		if err := New().Decode(1, unsafe.Slice((*byte)(unsafe.Pointer(&raw)), unsafe.Sizeof(raw)), &e, nil); err != nil {
 			t.Fatal(err)
 		}
 		if e.Dev.Name != tc.name || e.Dev.Ifindex != 10 {

@@ -142,7 +142,7 @@ func (c *KprobeCollector) Constants() map[string]any {
 }
 
 // Decode implements collector.Collector: the section as Retis writes it.
-func (c *KprobeCollector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *KprobeCollector) Decode(_ uint8, data []byte, e *events.Event, _ *collector.Scratch) error {
 	raw, err := collector.As[bpf.ProbeNftEvent](data)
 	if err != nil {
 		return err

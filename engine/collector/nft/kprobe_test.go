@@ -204,7 +204,7 @@ func TestKprobeDecode(t *testing.T) {
 	} {
 		c := NewKprobe(0)
 		e := &events.Event{}
-		if err := c.Decode(1, tc.raw, e); err != nil {
+		if err := c.Decode(1, tc.raw, e, nil); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		got := *e.Nft
@@ -216,7 +216,7 @@ func TestKprobeDecode(t *testing.T) {
 			t.Errorf("%s: text %q, want %q", tc.name, text, tc.text)
 		}
 	}
-	if err := NewKprobe(0).Decode(1, make([]byte, 16), &events.Event{}); err == nil {
+	if err := NewKprobe(0).Decode(1, make([]byte, 16), &events.Event{}, nil); err == nil {
 		t.Error("short section decoded")
 	}
 }
@@ -239,10 +239,10 @@ func TestKprobeDecodeInterns(t *testing.T) {
 	c := NewKprobe(0)
 	raw := rawNft("filter", "input", "", 0, 12, false)
 	e := &events.Event{}
-	if err := c.Decode(1, raw, e); err != nil {
+	if err := c.Decode(1, raw, e, nil); err != nil {
 		t.Fatal(err)
 	}
-	allocs := testing.AllocsPerRun(100, func() { c.Decode(1, raw, e) })
+	allocs := testing.AllocsPerRun(100, func() { c.Decode(1, raw, e, nil) })
 	if allocs > 1 {
 		t.Errorf("%.0f allocations per decode, want 1", allocs)
 	}

@@ -54,15 +54,17 @@ func (c *Collector) Init(k probe.Kernel) error {
 func (*Collector) Probes() []string { return nil }
 
 // Decode implements collector.Collector.
-func (c *Collector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(_ uint8, data []byte, e *events.Event, s *collector.Scratch) error {
 	raw, err := collector.As[bpf.ProbeNsEvent](data)
 	if err != nil {
 		return err
 	}
-	n := &struct {
+	n := collector.Alloc[struct {
 		events.Netns
 		cookie uint64
-	}{Netns: events.Netns{Inum: raw.Inum}, cookie: raw.Cookie}
+	}](s, c.Owner())
+	n.Netns = events.Netns{Inum: raw.Inum}
+	n.cookie = raw.Cookie
 	if c.cookie {
 		n.Cookie = &n.cookie
 	}

@@ -15,7 +15,7 @@ func TestDecode(t *testing.T) {
 	for _, cookie := range []bool{true, false} {
 		c := &Collector{cookie: cookie}
 		var e events.Event
-		if err := c.Decode(0, data, &e); err != nil {
+		if err := c.Decode(0, data, &e, nil); err != nil {
 			t.Fatal(err)
 		}
 		if e.Netns.Inum != 4026531840 || (e.Netns.Cookie != nil) != cookie || (cookie && *e.Netns.Cookie != 3) {

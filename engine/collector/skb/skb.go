@@ -74,15 +74,27 @@ func (c *Collector) Constants() map[string]any {
 	return map[string]any{"skb_sections": c.sections}
 }
 
-func (*Collector) skb(e *events.Event) *events.Skb {
+// scratch is what one event's skb sections decode into.
+type scratch struct {
+	skb     events.Skb
+	packet  events.Packet
+	data    [len(bpf.ProbeSkbPacketEvent{}.Packet)]byte
+	vlan    events.SkbVlanAccel
+	meta    events.SkbMeta
+	dataRef events.SkbDataRef
+	gso     events.SkbGSO
+}
+
+func skb(e *events.Event, sc *scratch) *events.Skb {
 	if e.Skb == nil {
-		e.Skb = &events.Skb{}
+		e.Skb = &sc.skb
 	}
 	return e.Skb
 }
 
 // Decode implements collector.Collector.
-func (c *Collector) Decode(kind uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(kind uint8, data []byte, e *events.Event, s *collector.Scratch) error {
+	sc := collector.Alloc[scratch](s, c.Owner())
 	switch kind {
 	case secPacket:
 		raw, err := collector.As[bpf.ProbeSkbPacketEvent](data)
@@ -90,30 +102,27 @@ func (c *Collector) Decode(kind uint8, data []byte, e *events.Event) error {
 			return err
 		}
 		n := min(int(raw.CaptureLen), len(raw.Packet))
-		p := &struct {
-			events.Packet
-			data [len(raw.Packet)]byte
-		}{Packet: events.Packet{Len: raw.Len, CaptureLen: uint32(n)}}
-		copy(p.data[:], raw.Packet[:n])
-		p.Data = p.data[:n:n]
-		e.Packet = &p.Packet
+		copy(sc.data[:], raw.Packet[:n])
+		sc.packet = events.Packet{Len: raw.Len, CaptureLen: uint32(n), Data: sc.data[:n:n]}
+		e.Packet = &sc.packet
 	case secVlan:
 		raw, err := collector.As[bpf.ProbeSkbVlanEvent](data)
 		if err != nil {
 			return err
 		}
-		c.skb(e).VlanAccel = &events.SkbVlanAccel{
+		sc.vlan = events.SkbVlanAccel{
 			Proto: raw.Proto,
 			Pcp:   uint8(raw.Tci >> 13),
 			Dei:   raw.Tci&0x1000 != 0,
 			Vid:   raw.Tci & 0x0fff,
 		}
+		skb(e, sc).VlanAccel = &sc.vlan
 	case secMeta:
 		raw, err := collector.As[bpf.ProbeSkbMetaEvent](data)
 		if err != nil {
 			return err
 		}
-		c.skb(e).Meta = &events.SkbMeta{
+		sc.meta = events.SkbMeta{
 			Len:       raw.Len,
 			DataLen:   raw.DataLen,
 			Hash:      raw.Hash,
@@ -122,30 +131,33 @@ func (c *Collector) Decode(kind uint8, data []byte, e *events.Event) error {
 			CsumLevel: raw.CsumLevel,
 			Priority:  raw.Priority,
 		}
+		skb(e, sc).Meta = &sc.meta
 	case secDataRef:
 		raw, err := collector.As[bpf.ProbeSkbDataRefEvent](data)
 		if err != nil {
 			return err
 		}
-		c.skb(e).DataRef = &events.SkbDataRef{
+		sc.dataRef = events.SkbDataRef{
 			Nohdr:   raw.Nohdr != 0,
 			Cloned:  raw.Cloned != 0,
 			Fclone:  raw.Fclone,
 			Users:   raw.Users,
 			Dataref: raw.Dataref,
 		}
+		skb(e, sc).DataRef = &sc.dataRef
 	case secGSO:
 		raw, err := collector.As[bpf.ProbeSkbGsoEvent](data)
 		if err != nil {
 			return err
 		}
-		c.skb(e).GSO = &events.SkbGSO{
+		sc.gso = events.SkbGSO{
 			Flags: raw.Flags,
 			Frags: raw.Frags,
 			Size:  raw.Size,
 			Segs:  raw.Segs,
 			Type:  raw.Type,
 		}
+		skb(e, sc).GSO = &sc.gso
 	default:
 		return fmt.Errorf("skb: unknown section kind %d", kind)
 	}

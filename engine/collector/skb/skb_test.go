@@ -51,7 +51,7 @@ func TestDecode(t *testing.T) {
 		kind uint8
 		data []byte
 	}{{secPacket, bytesOf(&pkt)}, {secVlan, bytesOf(&vlan)}, {secMeta, bytesOf(&meta)}, {secDataRef, bytesOf(&ref)}, {secGSO, bytesOf(&gso)}} {
-		if err := c.Decode(s.kind, s.data, &e); err != nil {
+		if err := c.Decode(s.kind, s.data, &e, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestDecode(t *testing.T) {
 	if e.Packet.Data[0] != 1 {
 		t.Error("packet data aliases the record")
 	}
-	if err := c.Decode(9, nil, &e); err == nil {
+	if err := c.Decode(9, nil, &e, nil); err == nil {
 		t.Error("unknown kind decoded")
 	}
 }

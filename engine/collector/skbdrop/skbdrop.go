@@ -149,7 +149,7 @@ func (c *Collector) Reason(raw int32) (subsys, reason string) {
 }
 
 // Decode implements collector.Collector.
-func (c *Collector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(_ uint8, data []byte, e *events.Event, _ *collector.Scratch) error {
 	raw, err := collector.As[bpf.ProbeSkbDropEvent](data)
 	if err != nil {
 		return err

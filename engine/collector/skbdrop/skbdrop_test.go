@@ -92,7 +92,7 @@ func TestDecode(t *testing.T) {
 	} {
 		data := []byte{byte(raw), byte(raw >> 8), byte(raw >> 16), byte(raw >> 24)}
 		var e events.Event
-		if err := c.Decode(1, data, &e); err != nil {
+		if err := c.Decode(1, data, &e, nil); err != nil {
 			t.Fatal(err)
 		}
 		if e.SkbDrop == nil || e.SkbDrop.DropReason != want.DropReason ||
@@ -102,7 +102,7 @@ func TestDecode(t *testing.T) {
 		}
 	}
 	var e events.Event
-	if err := c.Decode(1, []byte{1, 2}, &e); err == nil {
+	if err := c.Decode(1, []byte{1, 2}, &e, nil); err == nil {
 		t.Error("a 2-byte section decoded")
 	}
 }

@@ -37,11 +37,13 @@ func (*Collector) Init(probe.Kernel) error { return nil }
 func (*Collector) Probes() []string { return nil }
 
 // Decode implements collector.Collector.
-func (*Collector) Decode(_ uint8, data []byte, e *events.Event) error {
+func (c *Collector) Decode(_ uint8, data []byte, e *events.Event, s *collector.Scratch) error {
 	raw, err := collector.As[bpf.ProbeSkbTrackingEvent](data)
 	if err != nil {
 		return err
 	}
-	e.SkbTracking = &events.SkbTracking{OrigHead: raw.OrigHead, Timestamp: raw.Timestamp, Skb: raw.Skb}
+	t := collector.Alloc[events.SkbTracking](s, c.Owner())
+	*t = events.SkbTracking{OrigHead: raw.OrigHead, Timestamp: raw.Timestamp, Skb: raw.Skb}
+	e.SkbTracking = t
 	return nil
 }
