@@ -24,11 +24,17 @@ struct {
  */
 #define SKB_COPY_MAX	512
 
+/* Sections sized to their contents (the packet's) end where the verifier
+ * cannot tell: the slack keeps a largest-size write after the last one
+ * that fits inside the buffer.
+ */
+#define EVENT_SLACK	256
+
 struct event_buf {
 	u32 size;
 	u32 pad;
 	u8 skb[SKB_COPY_MAX];
-	u8 data[EVENT_MAX];
+	u8 data[EVENT_MAX + EVENT_SLACK];
 };
 
 struct {

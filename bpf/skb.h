@@ -95,6 +95,23 @@ static __always_inline u16 skb_l3_proto(struct sk_buff *s)
 	return 0;
 }
 
+/* The packet section holds only as many bytes as the capture rounds up
+ * to (64, 128 or 255): a flood's 60-byte frames then take 88 bytes of
+ * ring buffer, not 272, and the ring holds twice the events.
+ */
+static __always_inline struct skb_packet_event *
+packet_section(struct event_buf *buf, long size)
+{
+	const u32 base = offsetof(struct skb_packet_event, packet);
+
+	if (size <= 64)
+		return event_section(buf, OWNER_SKB, SKB_SEC_PACKET, base + 64);
+	if (size <= 128)
+		return event_section(buf, OWNER_SKB, SKB_SEC_PACKET, base + 128);
+	return event_section(buf, OWNER_SKB, SKB_SEC_PACKET,
+			     sizeof(struct skb_packet_event));
+}
+
 static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *s)
 {
 	struct skb_packet_event *e;
@@ -110,7 +127,7 @@ static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *s)
 		if (avail <= 0)
 			return;
 		size = MIN(avail, PACKET_CAPTURE_SIZE);
-		e = event_section(buf, OWNER_SKB, SKB_SEC_PACKET, sizeof(*e));
+		e = packet_section(buf, size);
 		if (!e)
 			return;
 		/* skb->len counts from skb->data, which is past the mac
@@ -135,7 +152,7 @@ static __always_inline void skb_packet(struct event_buf *buf, struct sk_buff *s)
 		if (avail <= 0)
 			return;
 		size = MIN(avail, PACKET_CAPTURE_SIZE - ETH_HLEN);
-		e = event_section(buf, OWNER_SKB, SKB_SEC_PACKET, sizeof(*e));
+		e = packet_section(buf, size + ETH_HLEN);
 		if (!e)
 			return;
 		eth = (struct ethhdr *)e->packet;

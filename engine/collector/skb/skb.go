@@ -5,6 +5,7 @@ package skb
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/retis-go/retis/bpf"
 	"github.com/retis-go/retis/engine/collector"
@@ -74,6 +75,13 @@ func (c *Collector) Constants() map[string]any {
 	return map[string]any{"skb_sections": c.sections}
 }
 
+// packetHeader is the fixed start of struct skb_packet_event.
+type packetHeader struct {
+	Len        uint32
+	CaptureLen uint32
+	FakeEth    uint8
+}
+
 // scratch is what one event's skb sections decode into.
 type scratch struct {
 	skb     events.Skb
@@ -97,12 +105,15 @@ func (c *Collector) Decode(kind uint8, data []byte, e *events.Event, s *collecto
 	sc := collector.Alloc[scratch](s, c.Owner())
 	switch kind {
 	case secPacket:
-		raw, err := collector.As[bpf.ProbeSkbPacketEvent](data)
+		// The section ends with the captured bytes rounded up (see
+		// packet_section in bpf/skb.h), not the whole array.
+		raw, err := collector.As[packetHeader](data)
 		if err != nil {
 			return err
 		}
-		n := min(int(raw.CaptureLen), len(raw.Packet))
-		copy(sc.data[:], raw.Packet[:n])
+		bytes := data[unsafe.Offsetof(bpf.ProbeSkbPacketEvent{}.Packet):]
+		n := min(int(raw.CaptureLen), len(bytes), len(sc.data))
+		copy(sc.data[:], bytes[:n])
 		sc.packet = events.Packet{Len: raw.Len, CaptureLen: uint32(n), Data: sc.data[:n:n]}
 		e.Packet = &sc.packet
 	case secVlan:

@@ -79,3 +79,37 @@ func TestDecode(t *testing.T) {
 		t.Error("unknown kind decoded")
 	}
 }
+
+// Packet sections are as long as the capture rounded up (64, 128 or 255
+// bytes of packet): all the captured bytes are read from a short one, and
+// a capture length past the section's end is cut to it.
+func TestDecodeShortPacketSection(t *testing.T) {
+	c, _ := New(nil)
+	head := int(unsafe.Offsetof(bpf.ProbeSkbPacketEvent{}.Packet))
+	pkt := bpf.ProbeSkbPacketEvent{Len: 60, CaptureLen: 60}
+	for i := range 60 {
+		pkt.Packet[i] = byte(i + 1)
+	}
+	full := bytesOf(&pkt)
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		wantLen int
+	}{
+		{"64-byte class", full[:head+64], 60},
+		{"cut short", full[:head+40], 40},
+		{"whole array", full, 60},
+	} {
+		var e events.Event
+		if err := c.Decode(secPacket, tc.data, &e, nil); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if int(e.Packet.CaptureLen) != tc.wantLen || !bytes.Equal(e.Packet.Data, pkt.Packet[:tc.wantLen]) {
+			t.Errorf("%s: capture %d, %d bytes, want %d", tc.name, e.Packet.CaptureLen, len(e.Packet.Data), tc.wantLen)
+		}
+	}
+	var e events.Event
+	if err := c.Decode(secPacket, full[:5], &e, nil); err == nil {
+		t.Error("a section shorter than its header decoded")
+	}
+}
