@@ -130,6 +130,8 @@ struct probe_ctx {
 	 * a load, where each read of the kernel's costs a helper call.
 	 */
 	struct sk_buff *s;
+	/* skb->head, read before the copy is (tracking-only hooks make none). */
+	u64 head;
 	struct net_device *dev;
 	struct net *net;
 	u64 timestamp;

@@ -114,6 +114,11 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 	if (!ctx->skb)
 		return 0;
 
+	if (ctx->flags & PROBE_F_NO_EVENT) {
+		tracking_only(ctx);
+		return 0;
+	}
+
 	/* The scratch buffer first: it holds the copy of the skb every step
 	 * below reads.
 	 */
@@ -123,19 +128,13 @@ static __always_inline int probe_core(struct probe_ctx *ctx)
 		return 0;
 	}
 	ctx->s = skb_copy_in(buf, ctx->skb);
+	ctx->head = (u64)ctx->s->head;
 
 	ti = tracking_lookup(ctx, &by_addr);
-	/* Tracking-only hooks (head free and reallocation) keep the entries
-	 * of packets already followed right: they never start following one,
-	 * so they run no filter either.
-	 */
-	if (!ti && ((ctx->flags & PROBE_F_NO_EVENT) || !packet_matches(ctx)))
+	if (!ti && !packet_matches(ctx))
 		goto put;
 
 	ti = tracking_start(ctx, ti, by_addr);
-
-	if (ctx->flags & PROBE_F_NO_EVENT)
-		goto end;
 
 	/* The nft collector's own probe reports only the verdicts asked
 	 * for: the others make no event at all.

@@ -37,7 +37,7 @@ const volatile u8 track_by_addr = 1;
 static __always_inline struct tracking_info *tracking_lookup(struct probe_ctx *ctx,
 							     bool *by_addr)
 {
-	u64 head = (u64)ctx->s->head;
+	u64 head = ctx->head;
 	u64 addr = (u64)ctx->skb;
 	struct tracking_info *ti;
 
@@ -62,7 +62,7 @@ tracking_start(struct probe_ctx *ctx, struct tracking_info *ti, bool by_addr)
 	u64 head, addr = (u64)ctx->skb;
 	struct tracking_info new;
 
-	head = (u64)ctx->s->head;
+	head = ctx->head;
 	if (!head)
 		return NULL;
 
@@ -77,7 +77,8 @@ tracking_start(struct probe_ctx *ctx, struct tracking_info *ti, bool by_addr)
 	if (!ti) {
 		/* At a function's return the skb may be gone already; a
 		 * packet first seen there is not worth an id. (Tracking-only
-		 * hooks never get here: probe_core stops them first.)
+		 * hooks never get here: tracking_only stops at a packet not
+		 * followed.)
 		 */
 		if (ctx->type == PROBE_KRETPROBE ||
 		    (ctx->flags & PROBE_F_NO_TRACKING))
@@ -102,30 +103,46 @@ tracking_start(struct probe_ctx *ctx, struct tracking_info *ti, bool by_addr)
 }
 
 /* After a hook on a function or tracepoint that frees the skb. The head
- * outlives the skb while a clone still references it.
+ * outlives the skb while a clone still references it. Reads the kernel's
+ * skb: tracking-only hooks have no copy of it.
  */
 static __always_inline void tracking_end(struct probe_ctx *ctx)
 {
-	struct sk_buff *s = ctx->s;
+	struct sk_buff *skb = ctx->skb;
 	struct skb_shared_info *shinfo;
-	unsigned char *head;
-	u64 key;
+	u64 key = ctx->head;
 
-	if (!(ctx->flags & PROBE_F_FREE))
+	if (!(ctx->flags & PROBE_F_FREE) || !key)
 		return;
 
-	head = s->head;
-	if (!head)
-		return;
-
-	if (BPF_CORE_READ_BITFIELD(s, cloned)) {
-		shinfo = (struct skb_shared_info *)(head + s->end);
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, cloned)) {
+		shinfo = (struct skb_shared_info *)(key + BPF_CORE_READ(skb, end));
 		if (BPF_CORE_READ(shinfo, dataref.counter) > 1)
 			return;
 	}
 
-	key = (u64)head;
 	bpf_map_delete_elem(&tracking_map, &key);
+}
+
+/* The whole of a tracking-only hook (head frees and reallocations): these
+ * see every skb the system frees, most of them not followed, which one
+ * lookup tells before anything is copied.
+ */
+static __always_inline void tracking_only(struct probe_ctx *ctx)
+{
+	/* A local: inside BPF_CORE_READ, ctx->skb would be relocated too,
+	 * against a probe_ctx the kernel does not have.
+	 */
+	struct sk_buff *skb = ctx->skb;
+	struct tracking_info *ti;
+	bool by_addr;
+
+	ctx->head = (u64)BPF_CORE_READ(skb, head);
+	ti = tracking_lookup(ctx, &by_addr);
+	if (!ti)
+		return;
+	tracking_start(ctx, ti, by_addr);
+	tracking_end(ctx);
 }
 
 #endif /* __RETIS_TRACKING_H__ */
