@@ -41,6 +41,9 @@ type chunk struct {
 type File struct {
 	f  *os.File
 	fd int
+	// stream is set for what is not a regular file (a pipe, a FIFO, a
+	// terminal): written in order with write(2), never directly.
+	stream bool
 	// direct is turned off by the I/O goroutine when a direct write is
 	// refused.
 	direct atomic.Bool
@@ -64,18 +67,31 @@ func Create(path string, mode os.FileMode) (*File, error) {
 		return nil, err
 	}
 	df := &File{f: f, fd: int(f.Fd()), align: defaultAlign}
+	var st unix.Stat_t
+	if err := unix.Fstat(df.fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		df.stream = true
+	}
+	// fail undoes Create; only a regular file is ours to remove (never
+	// /dev/stdout or a FIFO).
+	fail := func(err error) (*File, error) {
+		f.Close()
+		if df.mem != nil {
+			unix.Munmap(df.mem)
+		}
+		if !df.stream {
+			os.Remove(path)
+		}
+		return nil, err
+	}
 	df.mem, err = unix.Mmap(-1, 0, ChunkSize*depth, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("allocate write buffers: %w", err)
+		return fail(fmt.Errorf("allocate write buffers: %w", err))
 	}
-	direct, err := df.enableDirect()
-	if err != nil {
-		f.Close()
-		unix.Munmap(df.mem)
-		os.Remove(path)
-		return nil, err
+	direct := false
+	if !df.stream {
+		if direct, err = df.enableDirect(); err != nil {
+			return fail(err)
+		}
 	}
 	df.direct.Store(direct)
 
@@ -164,7 +180,15 @@ func (df *File) io() {
 // and is retried as a plain write.
 func (df *File) pwrite(b []byte, off int64) error {
 	for len(b) > 0 {
-		n, err := unix.Pwrite(df.fd, b, off)
+		var (
+			n   int
+			err error
+		)
+		if df.stream {
+			n, err = unix.Write(df.fd, b)
+		} else {
+			n, err = unix.Pwrite(df.fd, b, off)
+		}
 		if err == unix.EINTR {
 			continue
 		}
