@@ -35,7 +35,7 @@ func TestPacketSectionSized(t *testing.T) {
 	prog, err := objs.load("probe_bench", nil, map[string]any{"probe_id": uint32(0)})
 	if err != nil {
 		if testingSkippable(err) {
-			t.Skipf("benchmark producer cannot load: %v", err)
+			t.Skipf("the test_run producer does not load on this kernel (bpf_cast_to_kern_ctx needs 6.2): %v", err)
 		}
 		t.Fatal(err)
 	}
