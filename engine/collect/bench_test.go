@@ -1,8 +1,6 @@
 package collect
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"github.com/retis-go/retis/engine/collector/skbtracking"
 	"github.com/retis-go/retis/engine/events"
 	"github.com/retis-go/retis/engine/probe"
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // benchFrame is an ICMP echo request of 98 bytes, like ping's.

@@ -1,14 +1,14 @@
 package collect
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 func TestInspectionText(t *testing.T) {

@@ -1,8 +1,6 @@
 package collect
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // TestMain lets the test binary act as a traffic helper run inside a

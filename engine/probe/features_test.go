@@ -1,13 +1,13 @@
 package probe
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"errors"
 	"os"
 	"testing"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 func requireRoot(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // snapshot is a made-up kernel: a few tracepoints and functions with the
@@ -59,14 +61,7 @@ func newSnapshot(t *testing.T) snapshot {
 		fn("__netif_receive_skb_core", param("pskb", ptr(ptr(skb)))),
 		fn("late_skb", param("a", u32), param("b", u32), param("c", u32), param("d", u32), param("e", u32), param("f", u32), param("skb", ptr(skb))),
 	}
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := b.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testutils.BTFSpec(t, types...)
 	return snapshot{
 		events: []string{"net:net_dev_start_xmit", "net:netif_receive_skb", "sched:sched_switch", "skb:kfree_skb"},
 		syms: `ffffffff81000000 T ip_rcv
@@ -289,14 +284,7 @@ func nfTablesSnapshot(t *testing.T, pktInInfo bool) snapshot {
 		// Only the trace state, without the packet on 6.3 and later.
 		&btf.Func{Name: "nft_trace_state", Type: &btf.FuncProto{Return: void, Params: []btf.FuncParam{param("info", ptr(info))}}, Linkage: btf.StaticFunc},
 	}
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := b.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testutils.BTFSpec(t, types...)
 	k.syms += "ffffffffc0000100 t __nft_trace_packet\t[nf_tables]\n" +
 		"ffffffffc0000200 t nft_trace_state\t[nf_tables]\n" +
 		"ffffffffc1000000 t ovs_dp_upcall\t[openvswitch]\n"

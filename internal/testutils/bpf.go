@@ -1,6 +1,6 @@
-// Package testutils holds helpers for tests that need the kernel: root,
-// kernel features, and a guard against a kernel whose BPF program loading
-// hangs.
+// Package testutils holds helpers for tests that need the kernel (root,
+// kernel features, a guard against a kernel whose BPF program loading
+// hangs) or stand in for its BTF.
 package testutils
 
 import (

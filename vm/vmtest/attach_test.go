@@ -1,8 +1,6 @@
 package vmtest
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"errors"
 	"runtime"
 	"testing"
@@ -10,6 +8,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // The probed function: every UDP datagram sent from a socket goes through

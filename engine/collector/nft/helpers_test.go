@@ -1,8 +1,6 @@
 package nft
 
 import (
-	"github.com/retis-go/retis/internal/testutils"
-
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +15,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // requireRoot skips a test that changes namespaces when not run as root.

@@ -13,6 +13,7 @@ import (
 	"github.com/retis-go/retis/engine/events"
 	"github.com/retis-go/retis/engine/output"
 	"github.com/retis-go/retis/engine/probe"
+	"github.com/retis-go/retis/internal/testutils"
 )
 
 // fakeKernel is a kernel with nf_tables as a module whose trace function
@@ -33,19 +34,6 @@ func (k fakeKernel) ModuleTypes(m string) (*btf.Spec, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("module %s: %w", m, os.ErrNotExist)
-}
-
-func specOf(t *testing.T, types ...btf.Type) *btf.Spec {
-	t.Helper()
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func newFakeKernel(t *testing.T, shape string, module bool) fakeKernel {
@@ -76,11 +64,11 @@ func newFakeKernel(t *testing.T, shape string, module bool) fakeKernel {
 	fn := &btf.Func{Name: traceFunc, Type: &btf.FuncProto{Return: &btf.Void{}, Params: params}, Linkage: btf.StaticFunc}
 	k := fakeKernel{syms: "ffffffff81000000 T ip_rcv\n"}
 	if module {
-		k.types = specOf(t, skb)
-		k.modules = map[string]*btf.Spec{"nf_tables": specOf(t, fn)}
+		k.types = testutils.BTFSpec(t, skb)
+		k.modules = map[string]*btf.Spec{"nf_tables": testutils.BTFSpec(t, fn)}
 		k.syms += "ffffffffc0000000 t " + traceFunc + "\t[nf_tables]\n"
 	} else {
-		k.types = specOf(t, fn)
+		k.types = testutils.BTFSpec(t, fn)
 		k.syms += "ffffffff81000100 t " + traceFunc + "\n"
 	}
 	return k

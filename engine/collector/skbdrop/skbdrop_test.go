@@ -8,20 +8,8 @@ import (
 
 	"github.com/retis-go/retis/engine/events"
 	"github.com/retis-go/retis/engine/probe"
+	"github.com/retis-go/retis/internal/testutils"
 )
-
-func spec(t *testing.T, types ...btf.Type) *btf.Spec {
-	t.Helper()
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // Names come from the kernel's enum, whatever values it gives them.
 func TestReasonsFromBTF(t *testing.T) {
@@ -46,11 +34,11 @@ func TestReasonsFromBTF(t *testing.T) {
 		if m != "openvswitch" {
 			return nil, os.ErrNotExist
 		}
-		return spec(t, ovs), nil
+		return testutils.BTFSpec(t, ovs), nil
 	}
 	c := &Collector{}
 	var err error
-	if c.subsystems, err = reasons(spec(t, core, subsys), modules); err != nil {
+	if c.subsystems, err = reasons(testutils.BTFSpec(t, core, subsys), modules); err != nil {
 		t.Fatal(err)
 	}
 	for raw, want := range map[int32][2]string{
@@ -73,7 +61,7 @@ func TestReasonsFromBTF(t *testing.T) {
 	}
 
 	// Kernels before drop reason subsystems have only core reasons.
-	if c.subsystems, err = reasons(spec(t, core), nil); err != nil {
+	if c.subsystems, err = reasons(testutils.BTFSpec(t, core), nil); err != nil {
 		t.Fatal(err)
 	}
 	if s, r := c.Reason(99); s != "" || r != "NETFILTER_DROP" {
