@@ -157,7 +157,7 @@ func buildProbes(cfg *Config, k probe.Kernel, cols []collector.Collector, log *s
 	if len(entries) > maxProbes {
 		return nil, fmt.Errorf("%d probes asked, at most %d fit (narrow the patterns)", len(entries), maxProbes)
 	}
-	if !slices.ContainsFunc(entries, (*probeEntry).events) && !slices.ContainsFunc(cols, func(c collector.Collector) bool { return c.Name() == "nft" }) {
+	if !slices.ContainsFunc(entries, (*probeEntry).events) && !slices.ContainsFunc(cols, func(c collector.Collector) bool { return c.Name() == NftName }) {
 		// Explicit collectors get no default probes, and these
 		// install none that reports.
 		log.Warn("No probe reports events: give some with -p (e.g. -p tp:net:netif_receive_skb), or leave -c to auto for the default ones")

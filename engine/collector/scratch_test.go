@@ -27,8 +27,13 @@ func TestScratchAlloc(t *testing.T) {
 	if Alloc[part](nil, 6) == Alloc[part](nil, 6) {
 		t.Fatal("without a Scratch every call must allocate")
 	}
-	// A different type under the same owner is not a slot's: allocated.
-	if q := Alloc[struct{ c string }](&s, 6); q == nil {
-		t.Fatal("nil")
+	// A different type under the same owner gets fresh memory and leaves
+	// the slot's alone.
+	p.a = 5
+	if q := Alloc[struct{ a, b int }](&s, 6); q.a != 0 {
+		t.Fatalf("another type under owner 6 got the slot's memory: %+v", q)
+	}
+	if q := Alloc[part](&s, 6); q != p || q.a != 5 {
+		t.Fatalf("after another type under owner 6: %p %+v, want %p unchanged", q, q, p)
 	}
 }
