@@ -20,7 +20,7 @@ const FileMode = 0o600
 // collection's rates the page cache's copy was a quarter of its CPU.
 type Writer struct {
 	path    string
-	f       *directio.File // nil for a stream
+	f       *directio.File // nil when made by NewWriter
 	w       flusher
 	limit   int64
 	written int64
